@@ -1,0 +1,20 @@
+"""A real run logs to TensorBoard, with its config and checkpoints in the run's folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lightning.pytorch.loggers import TensorBoardLogger
+
+from .conftest import TrainedRun
+
+
+def test_run_writes_events_config_and_checkpoints_in_one_folder(trained_run: TrainedRun) -> None:
+    logger = trained_run.cli.trainer.logger
+    assert isinstance(logger, TensorBoardLogger)
+    assert (trained_run.workdir / logger.log_dir).resolve() == trained_run.folder
+    assert list(trained_run.folder.glob("events.out.tfevents.*"))
+    assert (trained_run.folder / "config.yaml").is_file()
+    assert (trained_run.folder / "checkpoints" / "last.ckpt").is_file()
+    assert not (trained_run.workdir / "config.yaml").exists()
+    assert Path(logger.save_dir) == Path("runs")

@@ -1,0 +1,21 @@
+"""A real run logs to W&B offline; its config lands in the run's folder, not the working folder."""
+
+from __future__ import annotations
+
+from lightning.pytorch.loggers import WandbLogger
+
+from .conftest import TrainedRun
+
+
+def test_run_writes_offline_run_config_and_checkpoints(trained_run: TrainedRun) -> None:
+    logger = trained_run.cli.trainer.logger
+    assert isinstance(logger, WandbLogger)
+    offline_runs = list((trained_run.workdir / "runs" / "wandb").glob(f"offline-run-*-{logger.version}"))
+    assert len(offline_runs) == 1
+    assert list(offline_runs[0].glob("*.wandb"))
+    assert trained_run.folder.name == logger.version
+    assert (trained_run.folder / "config.yaml").is_file()
+    assert (trained_run.folder / "checkpoints" / "last.ckpt").is_file()
+    # Lightning's own callback would have written it here, and refused the next run.
+    assert not (trained_run.workdir / "runs" / "config.yaml").exists()
+    assert not (trained_run.workdir / "config.yaml").exists()

@@ -1,0 +1,31 @@
+"""Random split into train, val and test fractions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sklearn.model_selection import train_test_split
+
+from .splitting import Split, SplitIndices
+
+
+class RandomSplit(Split):
+    """Shuffle the samples with `seed` and cut them into `val_fraction`,
+    `test_fraction` and the rest for training."""
+
+    def __init__(self, val_fraction: float = 0.15, test_fraction: float = 0.15, seed: int = 42) -> None:
+        if not (0 < val_fraction < 1 and 0 < test_fraction < 1 and val_fraction + test_fraction < 1):
+            raise ValueError(
+                f"val_fraction={val_fraction} and test_fraction={test_fraction} must each lie in (0, 1) "
+                "and leave a training fraction: their sum must be below 1."
+            )
+        self.val_fraction = val_fraction
+        self.test_fraction = test_fraction
+        self.seed = seed
+
+    def assign(self, sample_ids: Sequence[str], labels: Sequence[int]) -> SplitIndices:
+        positions = list(range(len(sample_ids)))
+        rest, test = train_test_split(positions, test_size=self.test_fraction, random_state=self.seed)
+        val_share = self.val_fraction / (1 - self.test_fraction)
+        train, val = train_test_split(rest, test_size=val_share, random_state=self.seed)
+        return SplitIndices(sorted(train), sorted(val), sorted(test))

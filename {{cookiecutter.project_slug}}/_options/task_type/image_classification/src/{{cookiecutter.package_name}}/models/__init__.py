@@ -1,0 +1,5 @@
+"""Image classification models."""
+
+from .classifier import ImageClassifier
+
+__all__ = ["ImageClassifier"]

@@ -1,0 +1,107 @@
+"""The image data module: listing, lazy linked values, per-split datasets, bad folders."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+from torch.utils.data import Subset
+
+from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.data import ImageClassificationDataModule
+from {{ cookiecutter.package_name }}.data.digits import write_digits
+from {{ cookiecutter.package_name }}.data.images import ImageFiles, list_images
+
+from .tiny_data import CLASS_COLOURS, IMAGES_PER_SPLIT
+
+
+def make_datamodule(data_dir: Path | None, data_args: list[str]) -> ImageClassificationDataModule:
+    """The data module exactly as the configs build it."""
+    args = [*data_args, "--data.data_dir", str(data_dir) if data_dir else "null"]
+    return main(args, run=False).datamodule
+
+
+def test_linked_values_are_known_before_setup(data_dir: Path, data_args: list[str]) -> None:
+    datamodule = make_datamodule(data_dir, data_args)
+    assert not hasattr(datamodule, "train_dataset")
+    assert datamodule.num_classes == len(CLASS_COLOURS)
+    assert datamodule.class_names == sorted(CLASS_COLOURS)
+
+    train_labels = [datamodule.catalog.labels[i] for i in datamodule.split_indices.train]
+    counts = Counter(train_labels)
+    expected = [len(train_labels) / (len(counts) * counts[c]) for c in range(datamodule.num_classes)]
+    assert datamodule.class_weights == pytest.approx(expected)
+    assert all(isinstance(weight, float) for weight in datamodule.class_weights)
+
+
+def test_linked_values_reach_the_model(data_dir: Path, data_args: list[str]) -> None:
+    cli = main([*data_args], run=False)
+    assert cli.model.hparams.num_classes == len(CLASS_COLOURS)
+    assert cli.model.loss.weight.tolist() == pytest.approx(cli.datamodule.class_weights)
+
+
+def test_setup_builds_one_plain_dataset_per_split_with_its_own_transform(data_dir: Path, data_args: list[str]) -> None:
+    datamodule = make_datamodule(data_dir, data_args)
+    datamodule.setup("fit")
+    datamodule.setup("test")
+    datasets = [datamodule.train_dataset, datamodule.val_dataset, datamodule.test_dataset]
+    assert not any(isinstance(dataset, Subset) for dataset in datasets)
+    assert sum(len(dataset) for dataset in datasets) == len(CLASS_COLOURS) * sum(IMAGES_PER_SPLIT.values())
+    assert datamodule.train_dataset.transform is not datamodule.val_dataset.transform
+    image, label = datamodule.val_dataset[0]
+    assert image.shape == (3, datamodule.image_size, datamodule.image_size)
+    assert image.dtype == torch.float32
+    assert 0 <= label < datamodule.num_classes
+    # Evaluation is deterministic, training is augmented.
+    torch.testing.assert_close(datamodule.val_dataset[0][0], image)
+    train_image = datamodule.train_dataset[0][0]
+    assert not torch.equal(train_image, datamodule.train_dataset[0][0])
+
+
+def test_bundled_digits_are_written_once_and_used_by_default(data_args: list[str], isolated: Path) -> None:
+    datamodule = make_datamodule(None, data_args)
+    assert datamodule.num_classes == 10
+    files = sorted(datamodule.data_dir.rglob("*.png"))
+    assert len(files) == 1797
+    stamp = files[0].stat().st_mtime_ns
+    write_digits(datamodule.data_dir)
+    assert files[0].stat().st_mtime_ns == stamp
+
+
+def test_predict_dir_predicts_unlabelled_images(data_dir: Path, data_args: list[str]) -> None:
+    datamodule = make_datamodule(data_dir, [*data_args, "--data.predict_dir", str(data_dir / "test" / "red")])
+    datamodule.setup("predict")
+    assert len(datamodule.predict_dataset) == IMAGES_PER_SPLIT["test"]
+
+
+@pytest.mark.parametrize(
+    ("layout", "message"),
+    [
+        ({}, "does not exist"),
+        ({"notes/readme.txt": b"no images"}, "holds no images"),
+        ({"only/a.png": None}, "one class only"),
+    ],
+    ids=["missing", "empty", "one-class"],
+)
+def test_bad_data_dir_is_named_in_the_error(tmp_path: Path, layout: dict, message: str) -> None:
+    root = tmp_path / "images"
+    for name, content in layout.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if content is None:
+            Image.new("RGB", (4, 4)).save(path)
+        else:
+            path.write_bytes(content)
+    with pytest.raises((FileNotFoundError, ValueError), match=message) as error:
+        list_images(root)
+    assert str(root) in str(error.value)
+
+
+def test_unreadable_image_is_named(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a png")
+    with pytest.raises(RuntimeError, match=r"broken\.png"):
+        ImageFiles([broken], [0], transform=lambda image: image)[0]

@@ -1,0 +1,1 @@
+"""Training pipeline: data module, model and a LightningCLI to run them."""

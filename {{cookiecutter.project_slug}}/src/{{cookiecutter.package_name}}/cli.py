@@ -1,0 +1,80 @@
+"""The command line: `python -m {{ cookiecutter.package_name }} fit|validate|test|predict`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lightning.pytorch import LightningDataModule, LightningModule, Trainer
+from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
+
+from .data import LINKED_TO_MODEL
+from .runs import run_dir
+
+SUBCOMMANDS = ("fit", "validate", "test", "predict")
+CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
+# Applied in this order: later files add to or override earlier ones.
+DEFAULT_CONFIG_FILES = [
+    str(CONFIG_DIR / name)
+    for name in ("trainer.yaml", "callbacks.yaml", "model.yaml", "data.yaml", "split.yaml", "logger.yaml")
+]
+
+
+class RunConfigSaver(SaveConfigCallback):
+    """Save the run's config beside its checkpoints, whatever the logger.
+
+    Lightning's own callback writes to `trainer.log_dir`, which is the logger's
+    shared save_dir under W&B (so the next run aborts rather than overwrite it)
+    and None under MLflow with a database store.
+    """
+
+    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        # The checkpoint folder is only known once ModelCheckpoint.setup has run,
+        # and Lightning runs checkpoint callbacks last: save in on_fit_start.
+        pass
+
+    def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if self.already_saved:
+            return
+        path = run_dir(trainer) / self.config_filename
+        if trainer.is_global_zero:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.parser.save(self.config, str(path), skip_none=False, overwrite=True, multifile=self.multifile)
+        self.already_saved = True
+
+
+class TrainingCLI(LightningCLI):
+    """LightningCLI that passes what the data knows (classes, weights) to the model."""
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        for name in LINKED_TO_MODEL:
+            parser.link_arguments(f"data.{name}", f"model.init_args.{name}", apply_on="instantiate")
+
+    def before_instantiate_classes(self) -> None:
+        # Loggers such as MLflow's SQLite store expect the runs folder to exist.
+        trainer_config = self.config[self.subcommand].trainer if self.subcommand else self.config.trainer
+        Path(trainer_config.default_root_dir).mkdir(parents=True, exist_ok=True)
+
+    def after_fit(self) -> None:
+        """Test the best checkpoint of the run that just ended."""
+        checkpoint = self.trainer.checkpoint_callback
+        if checkpoint is not None and checkpoint.best_model_path:
+            self.trainer.test(self.model, datamodule=self.datamodule, ckpt_path="best")
+
+
+def main(args: list[str] | None = None, run: bool = True) -> LightningCLI:
+    """Run the command line with `args` (default: sys.argv) and return the CLI object.
+
+    With `run=False` nothing is run and `args` holds no subcommand: the returned
+    object carries the instantiated `model`, `datamodule` and `trainer`.
+    """
+    defaults = {"default_config_files": DEFAULT_CONFIG_FILES}
+    return TrainingCLI(
+        LightningModule,
+        LightningDataModule,
+        subclass_mode_model=True,
+        subclass_mode_data=True,
+        save_config_callback=RunConfigSaver,
+        parser_kwargs={name: defaults for name in SUBCOMMANDS} if run else defaults,
+        args=args,
+        run=run,
+    )

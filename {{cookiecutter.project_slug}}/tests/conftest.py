@@ -1,0 +1,57 @@
+"""Fixtures shared by every test: an isolated working folder, tiny data, one short real run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from lightning.pytorch.cli import LightningCLI
+
+from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.runs import run_dir
+
+from .tiny_data import write_tiny_dataset
+
+OFFLINE_ENV = {"WANDB_MODE": "offline", "WANDB_SILENT": "true", "MLFLOW_ENABLE_ASYNC_LOGGING": "false"}
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run every test in its own folder (runs/ and data/ land there), offline."""
+    monkeypatch.chdir(tmp_path)
+    for name, value in OFFLINE_ENV.items():
+        monkeypatch.setenv(name, value)
+    return tmp_path
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("data")
+    write_tiny_dataset(root)
+    return root
+
+
+@pytest.fixture(scope="session")
+def data_args(data_dir: Path) -> list[str]:
+    """Point the data module at the tiny data, loaded in the test process."""
+    return ["--data.data_dir", str(data_dir), "--data.num_workers", "0", "--data.batch_size", "8"]
+
+
+@dataclass(frozen=True)
+class TrainedRun:
+    cli: LightningCLI
+    workdir: Path  # the working folder of the run: relative paths in its config start here
+    folder: Path  # the run's own folder (absolute): config, checkpoints, logs
+
+
+@pytest.fixture(scope="session")
+def trained_run(tmp_path_factory: pytest.TempPathFactory, data_args: list[str]) -> TrainedRun:
+    """A short real `fit`: unlike fast_dev_run, it keeps the logger and the checkpoints."""
+    workdir = tmp_path_factory.mktemp("trained_run")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(workdir)
+        for name, value in OFFLINE_ENV.items():
+            patch.setenv(name, value)
+        cli = main(["fit", *data_args, "--trainer.max_epochs", "2"])
+        return TrainedRun(cli, workdir, run_dir(cli.trainer).resolve())

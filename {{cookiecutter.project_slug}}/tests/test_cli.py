@@ -1,0 +1,85 @@
+"""The command line, called in process: every subcommand, the config round trip, checkpoints."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+import torch
+from lightning.pytorch import LightningModule
+
+from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.prediction import CSVPredictionWriter
+from {{ cookiecutter.package_name }}.runs import run_dir
+
+from .conftest import TrainedRun
+
+
+@pytest.mark.parametrize("subcommand", ["fit", "validate", "test", "predict"])
+def test_subcommand_runs_with_fast_dev_run(subcommand: str, data_args: list[str]) -> None:
+    cli = main([subcommand, *data_args, "--trainer.fast_dev_run", "1"])
+    assert cli.trainer.state.finished
+    assert cli.model.hparams.num_classes == cli.datamodule.num_classes
+
+
+def test_fit_uses_the_default_configs_without_arguments() -> None:
+    cli = main([], run=False)
+    assert type(cli.model).__module__.startswith("{{ cookiecutter.package_name }}.models")
+    assert type(cli.datamodule).__module__.startswith("{{ cookiecutter.package_name }}.data")
+    assert cli.trainer.max_epochs == cli.config.trainer.max_epochs > 1
+
+
+def test_print_config_round_trip(data_args: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["fit", *data_args, "--print_config"])
+    assert exit_info.value.code in (0, None)
+    printed = capsys.readouterr().out
+    config_file = tmp_path / "printed.yaml"
+    config_file.write_text(printed)
+
+    with pytest.raises(SystemExit):
+        main(["fit", "--config", str(config_file), "--print_config"])
+    assert capsys.readouterr().out == printed
+
+    cli = main(["fit", "--config", str(config_file), "--trainer.fast_dev_run", "1"])
+    assert cli.trainer.state.finished
+
+
+def test_fit_saves_config_and_checkpoints_in_the_run_folder(trained_run: TrainedRun) -> None:
+    assert (trained_run.folder / "config.yaml").is_file()
+    assert (trained_run.folder / "checkpoints" / "last.ckpt").is_file()
+    assert (trained_run.folder / "checkpoints" / "best.ckpt").is_file()
+
+
+def test_fit_ends_by_testing_the_best_checkpoint(trained_run: TrainedRun) -> None:
+    tested = [name for name in trained_run.cli.trainer.callback_metrics if name.startswith("test/")]
+    assert tested, "fit did not run test on the best checkpoint"
+
+
+def test_checkpoint_alone_restores_the_model(trained_run: TrainedRun) -> None:
+    # After fit, the model holds the best checkpoint's weights: fit ends by testing it.
+    restored = LightningModule.load_from_checkpoint(
+        trained_run.folder / "checkpoints" / "best.ckpt", map_location="cpu"
+    )
+    model = trained_run.cli.model.to("cpu").eval()
+    assert type(restored) is type(model)
+    restored_state = restored.state_dict()
+    for name, tensor in model.state_dict().items():
+        torch.testing.assert_close(restored_state[name], tensor)
+
+    datamodule = trained_run.cli.datamodule
+    datamodule.setup("test")
+    inputs = next(iter(datamodule.test_dataloader()))[0]
+    restored.eval()
+    with torch.no_grad():
+        torch.testing.assert_close(restored(inputs), model(inputs))
+
+
+def test_predict_from_a_checkpoint_writes_one_row_per_sample(trained_run: TrainedRun, data_args: list[str]) -> None:
+    cli = main(["predict", *data_args, "--ckpt_path", str(trained_run.folder / "checkpoints" / "best.ckpt")])
+    writer = next(callback for callback in cli.trainer.callbacks if isinstance(callback, CSVPredictionWriter))
+    with (run_dir(cli.trainer) / "predictions.csv").open() as file:
+        rows = list(csv.reader(file))
+    assert rows[0] == list(writer.header)
+    assert len(rows) - 1 == len(cli.datamodule.predict_dataset)
