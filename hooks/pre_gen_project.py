@@ -65,7 +65,7 @@ def refusal(answers: dict, invalid_combinations: dict) -> str | None:
         )
     for rule in invalid_combinations.values():
         if all(answers[key] in values for key, values in rule["when"].items()):
-            chosen = ", ".join(f"{key}={answers[key]}" for key in rule["when"])
+            chosen = ", ".join(f"{key}={answers[key]}" for key in OPTION_KEYS if key in rule["when"])
             return f"{chosen} cannot be combined: {rule['why']}"
     return None
 

@@ -53,5 +53,5 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, data_args: list[str]) 
         patch.chdir(workdir)
         for name, value in OFFLINE_ENV.items():
             patch.setenv(name, value)
-        cli = main(["fit", *data_args, "--trainer.max_epochs", "2"])
+        cli = main(["fit", *data_args, "--trainer.max_epochs", "2", "--trainer.log_every_n_steps", "1"])
         return TrainedRun(cli, workdir, run_dir(cli.trainer).resolve())

@@ -1,0 +1,74 @@
+"""The pre-generation hook refuses what would render a broken project, with one clear
+line and nothing left behind; the validity rules are data, read by the hook and the tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from .variants import TEMPLATE_CONTEXT, default_answers, load_hook, valid_variants
+
+refusal = load_hook("pre_gen_project").refusal
+
+
+def refused_bake(cookies, capfd: pytest.CaptureFixture[str], tmp_path: Path, **extra_context) -> str:
+    """Bake with `extra_context`, check it failed and left nothing; return the hook's message."""
+    result = cookies.bake(extra_context=extra_context)
+    assert result.exit_code != 0
+    assert "Hook script failed" in str(result.exception)
+    # pytest-cookies renders under tmp_path/cookies/bakeNN: the refused project left no file there.
+    assert not [path for path in (tmp_path / "cookies").rglob("*") if path.is_file()]
+    lines = [line for line in capfd.readouterr().err.splitlines() if line.startswith("ERROR:")]
+    assert len(lines) == 1
+    return lines[0]
+
+
+@pytest.mark.parametrize(
+    ("package_name", "reason"),
+    [
+        ("1digits", "not a valid Python identifier"),
+        ("digit-classifier", "not a valid Python identifier"),
+        ("digit classifier", "not a valid Python identifier"),
+        ("chiffres_été", "not a valid Python identifier"),
+        ("class", "is a Python keyword"),
+        ("match", "is a Python keyword"),
+        ("torch", "would shadow"),
+        ("lightning", "would shadow"),
+        ("tests", "would shadow"),
+        ("json", "would shadow"),
+    ],
+)
+def test_bad_package_name_is_refused(cookies, capfd, tmp_path: Path, package_name: str, reason: str) -> None:
+    message = refused_bake(cookies, capfd, tmp_path, package_name=package_name)
+    assert f"package_name {package_name!r}" in message
+    assert reason in message
+
+
+@pytest.mark.parametrize("slug", ["../escape", "a/b", "back\\slash", "-leading", "UPPER", "a..b"])
+def test_unusable_slug_is_refused(cookies, capfd, tmp_path: Path, slug: str) -> None:
+    message = refused_bake(cookies, capfd, tmp_path, project_slug=slug, package_name="fine_name")
+    assert "project_slug" in message
+
+
+def test_invalid_combination_is_refused_with_its_reason(cookies, capfd, tmp_path: Path) -> None:
+    rule = {"when": {"split_strategy": ["kfold"], "logger": ["none"]}, "why": "a made-up rule for this test."}
+    message = refused_bake(
+        cookies, capfd, tmp_path, split_strategy="kfold", logger="none", _invalid_combinations={"made_up": rule}
+    )
+    assert message == "ERROR: split_strategy=kfold, logger=none cannot be combined: a made-up rule for this test."
+
+
+def test_refusal_reads_the_same_rules_as_the_variant_list() -> None:
+    rule = {"when": {"split_strategy": ["kfold"]}, "why": "no folds today."}
+    answers = {**default_answers(), "task_type": "image_classification", "split_strategy": "kfold", "logger": "csv"}
+    assert refusal(answers, TEMPLATE_CONTEXT["_invalid_combinations"]) is None
+    assert refusal(answers, {"no_folds": rule}) == "split_strategy=kfold cannot be combined: no folds today."
+    # No rule yet excludes a combination of the options there are.
+    assert len(valid_variants()) == len(TEMPLATE_CONTEXT["split_strategy"]) * len(TEMPLATE_CONTEXT["logger"])
+
+
+def test_good_names_pass() -> None:
+    for package_name in ("digit_classifier", "_private", "Model2"):
+        answers = {**default_answers(), "package_name": package_name}
+        assert refusal(answers, {}) is None

@@ -1,0 +1,145 @@
+"""Every valid variant renders a complete, clean project: the right files, no Jinja left,
+every file parses, ruff-clean, a valid pre-commit config."""
+
+from __future__ import annotations
+
+import json
+import py_compile
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from .variants import variant_id
+
+PACKAGE = "digit_classifier"
+# Files every variant has; each option value's own files are added below.
+COMMON_FILES = {
+    ".cookiecutter.json",
+    ".github/workflows/ci.yml",
+    ".gitignore",
+    ".pre-commit-config.yaml",
+    "README.md",
+    "pyproject.toml",
+    "configs/callbacks.yaml",
+    "configs/data.yaml",
+    "configs/logger.yaml",
+    "configs/model.yaml",
+    "configs/split.yaml",
+    "configs/trainer.yaml",
+    "src/{package}/__init__.py",
+    "src/{package}/__main__.py",
+    "src/{package}/cli.py",
+    "src/{package}/data/splits.py",
+    "src/{package}/data/splitting.py",
+    "src/{package}/prediction.py",
+    "src/{package}/runs.py",
+    "tests/__init__.py",
+    "tests/conftest.py",
+    "tests/test_cli.py",
+    "tests/test_logger.py",
+    "tests/test_splits.py",
+}
+OPTION_FILES = {
+    ("task_type", "image_classification"): {
+        "src/{package}/data/__init__.py",
+        "src/{package}/data/digits.py",
+        "src/{package}/data/images.py",
+        "src/{package}/models/__init__.py",
+        "src/{package}/models/backbones.py",
+        "src/{package}/models/classifier.py",
+        "src/{package}/writers.py",
+        "tests/test_data.py",
+        "tests/test_model.py",
+        "tests/tiny_data.py",
+    },
+    ("split_strategy", "kfold"): {"src/{package}/kfold.py", "tests/test_kfold.py"},
+}
+LEFTOVER_JINJA = ("{{ cookiecutter", "{{cookiecutter", "{%", "%}")
+
+_rendered: dict[str, Path] = {}
+
+
+@pytest.fixture
+def project(cookies_session, variant: dict[str, str]) -> Path:
+    """The variant rendered once per test session."""
+    key = variant_id(variant)
+    if key not in _rendered:
+        result = cookies_session.bake(extra_context=variant)
+        assert result.exit_code == 0, result.exception
+        assert result.exception is None
+        _rendered[key] = result.project_path
+    return _rendered[key]
+
+
+def project_files(project: Path) -> set[str]:
+    return {path.relative_to(project).as_posix() for path in project.rglob("*") if path.is_file()}
+
+
+def test_renders_exactly_the_variants_files(project: Path, variant: dict[str, str]) -> None:
+    expected = set(COMMON_FILES)
+    for option, value in variant.items():
+        expected |= OPTION_FILES.get((option, value), set())
+    expected = {name.format(package=PACKAGE) for name in expected}
+    assert project_files(project) == expected
+    assert not (project / "_options").exists()
+
+
+def test_leaves_no_jinja_in_names_or_contents(project: Path) -> None:
+    for path in project.rglob("*"):
+        assert not any(mark in path.name for mark in LEFTOVER_JINJA), path
+        if path.is_file():
+            text = path.read_text()
+            assert not any(mark in text for mark in LEFTOVER_JINJA), path
+
+
+def test_every_file_parses(project: Path) -> None:
+    for path in project.rglob("*"):
+        if path.suffix == ".py":
+            py_compile.compile(str(path), doraise=True, cfile=str(path) + "c")
+            Path(str(path) + "c").unlink()
+        elif path.suffix == ".toml":
+            tomllib.loads(path.read_text())
+        elif path.suffix in (".yaml", ".yml"):
+            assert yaml.safe_load(path.read_text()) is not None, path
+        elif path.suffix == ".json":
+            json.loads(path.read_text())
+
+
+def test_saves_the_answers_for_replay(project: Path, variant: dict[str, str]) -> None:
+    answers = json.loads((project / ".cookiecutter.json").read_text())["cookiecutter"]
+    assert {key: answers[key] for key in variant} == variant
+    assert answers["package_name"] == PACKAGE
+    assert not [key for key in answers if key.startswith("_")]
+
+
+def test_depends_on_the_chosen_logger_only(project: Path, variant: dict[str, str]) -> None:
+    dependencies = tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {dependency.split(">")[0].split("[")[0] for dependency in dependencies}
+    logger_packages = {"tensorboard": "tensorboard", "wandb": "wandb", "mlflow": "mlflow"}
+    for logger, package in logger_packages.items():
+        assert (package in names) == (variant["logger"] == logger)
+    assert {"lightning", "torch", "torchvision", "torchmetrics", "jsonargparse", "scikit-learn"} <= names
+
+
+def test_is_ruff_clean(project: Path) -> None:
+    ruff = [sys.executable, "-m", "ruff"]
+    check = subprocess.run([*ruff, "check", "--no-cache", "."], cwd=project, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout
+    format_check = subprocess.run(
+        [*ruff, "format", "--check", "--no-cache", "."], cwd=project, capture_output=True, text=True
+    )
+    assert format_check.returncode == 0, format_check.stdout
+
+
+def test_pre_commit_config_is_valid(project: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "validate-config", ".pre-commit-config.yaml"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

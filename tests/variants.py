@@ -1,0 +1,55 @@
+"""The template's option combinations, as the hooks see them: one source for every test."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+from pathlib import Path
+from types import ModuleType
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE_CONTEXT = json.loads((ROOT / "cookiecutter.json").read_text())
+OPTION_KEYS = ("task_type", "split_strategy", "logger")
+
+
+def load_hook(name: str) -> ModuleType:
+    """Import a hook script as a module (its Jinja sits in a string that only `main` reads)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "hooks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def default_answers() -> dict:
+    """The answers cookiecutter derives with --no-input, for the checks that need a full set."""
+    return {"project_slug": "digit-classifier", "package_name": "digit_classifier"}
+
+
+def valid_variants() -> list[dict[str, str]]:
+    """Every combination of options that the pre-generation hook accepts."""
+    refusal = load_hook("pre_gen_project").refusal
+    combinations = itertools.product(*(TEMPLATE_CONTEXT[key] for key in OPTION_KEYS))
+    variants = [dict(zip(OPTION_KEYS, values, strict=True)) for values in combinations]
+    rules = TEMPLATE_CONTEXT["_invalid_combinations"]
+    return [variant for variant in variants if refusal({**default_answers(), **variant}, rules) is None]
+
+
+def variant_id(variant: dict[str, str]) -> str:
+    return "-".join(variant[key] for key in OPTION_KEYS)
+
+
+def value_pairs(variant: dict[str, str]) -> set[tuple[tuple[str, str], tuple[str, str]]]:
+    return set(itertools.combinations(((key, variant[key]) for key in OPTION_KEYS), 2))
+
+
+def covering_variants(variants: list[dict[str, str]]) -> list[dict[str, str]]:
+    """A small subset in which every pair of values of two options that some valid
+    variant has appears at least once (and so every value of every option)."""
+    uncovered = set().union(*(value_pairs(variant) for variant in variants))
+    chosen = []
+    while uncovered:
+        best = max(variants, key=lambda variant: len(value_pairs(variant) & uncovered))
+        chosen.append(best)
+        uncovered -= value_pairs(best)
+    return chosen
