@@ -27,15 +27,13 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("data")
-    write_tiny_dataset(root)
-    return root
+    return tmp_path_factory.mktemp("data")
 
 
 @pytest.fixture(scope="session")
 def data_args(data_dir: Path) -> list[str]:
     """Point the data module at the tiny data, loaded in the test process."""
-    return ["--data.data_dir", str(data_dir), "--data.num_workers", "0", "--data.batch_size", "8"]
+    return [*write_tiny_dataset(data_dir), "--data.num_workers", "0", "--data.batch_size", "8"]
 
 
 @dataclass(frozen=True)

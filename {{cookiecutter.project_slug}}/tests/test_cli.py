@@ -10,6 +10,7 @@ import torch
 from lightning.pytorch import LightningModule
 
 from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.data import LINKED_TO_MODEL
 from {{ cookiecutter.package_name }}.prediction import CSVPredictionWriter
 from {{ cookiecutter.package_name }}.runs import run_dir
 
@@ -20,7 +21,8 @@ from .conftest import TrainedRun
 def test_subcommand_runs_with_fast_dev_run(subcommand: str, data_args: list[str]) -> None:
     cli = main([subcommand, *data_args, "--trainer.fast_dev_run", "1"])
     assert cli.trainer.state.finished
-    assert cli.model.hparams.num_classes == cli.datamodule.num_classes
+    for name in LINKED_TO_MODEL:
+        assert cli.model.hparams[name] == getattr(cli.datamodule, name)
 
 
 def test_fit_uses_the_default_configs_without_arguments() -> None:

@@ -21,5 +21,5 @@ def test_sample_outside_the_split_folders_is_named() -> None:
 
 
 def test_missing_split_folder_is_named() -> None:
-    with pytest.raises(ValueError, match="val/"):
+    with pytest.raises(ValueError, match="no val samples"):
         PredefinedSplit().assign(["train/a/1.png", "test/a/2.png"], [0, 0])

@@ -1,4 +1,4 @@
-"""Predefined split: the data folder holds `train/`, `val/` and `test/`."""
+"""Predefined split: the data says which samples are train, val and test."""
 
 from __future__ import annotations
 
@@ -7,24 +7,24 @@ from pathlib import PurePath
 
 from .splitting import Split, SplitIndices
 
-SPLIT_FOLDERS = ("train", "val", "test")
+SPLIT_NAMES = ("train", "val", "test")
 
 
 class PredefinedSplit(Split):
-    """Take each sample's split from the first folder of its path:
-    `train/<class>/x.png` trains, `val/...` validates, `test/...` tests."""
+    """Take each sample's split from the first part of its id: the data module names
+    samples `train/...`, `val/...` or `test/...` after their folder (or `split` column)."""
 
     def assign(self, sample_ids: Sequence[str], labels: Sequence[int]) -> SplitIndices:
-        members: dict[str, list[int]] = {name: [] for name in SPLIT_FOLDERS}
+        members: dict[str, list[int]] = {name: [] for name in SPLIT_NAMES}
         for position, sample_id in enumerate(sample_ids):
-            folder = PurePath(sample_id).parts[0]
-            if folder not in members:
+            split = PurePath(sample_id).parts[0]
+            if split not in members:
                 raise ValueError(
-                    f"{sample_id} is outside the split folders: with the predefined split every "
-                    f"sample sits under one of {', '.join(f'{name}/' for name in SPLIT_FOLDERS)}."
+                    f"{sample_id} belongs to no split: with the predefined split every sample "
+                    f"sits in one of {', '.join(SPLIT_NAMES)} (a folder, or the value of a split column)."
                 )
-            members[folder].append(position)
+            members[split].append(position)
         empty = [name for name, positions in members.items() if not positions]
         if empty:
-            raise ValueError(f"The predefined split has no samples in {', '.join(f'{name}/' for name in empty)}.")
+            raise ValueError(f"The predefined split has no {' or '.join(empty)} samples.")
         return SplitIndices(members["train"], members["val"], members["test"])

@@ -1,0 +1,45 @@
+"""Promises of the template repository itself: set-up commands, CI, replay."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from cookiecutter.main import cookiecutter
+
+from .variants import ROOT
+
+
+def readme_commands() -> list[str]:
+    """The commands of the README's first code block: set-up and run, then the tests."""
+    block = re.search(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), re.DOTALL)
+    return [line for line in block.group(1).splitlines() if line.strip()]
+
+
+def test_readme_opens_with_the_two_commands() -> None:
+    run, test = readme_commands()
+    assert "cookiecutter" in run and run.endswith(" fit")
+    assert "pytest" in test
+
+
+def test_ci_runs_the_readme_test_command() -> None:
+    assert readme_commands()[1] in (ROOT / ".ci" / "run").read_text()
+
+
+def test_saved_answers_replay_the_same_project(tmp_path: Path) -> None:
+    first = Path(
+        cookiecutter(
+            str(ROOT),
+            no_input=True,
+            output_dir=str(tmp_path / "first"),
+            extra_context={"project_name": "Replay Me", "split_strategy": "kfold", "logger": "wandb"},
+        )
+    )
+    again = Path(cookiecutter(str(ROOT), replay=str(first / ".cookiecutter.json"), output_dir=str(tmp_path / "again")))
+    first_files = sorted(path.relative_to(first) for path in first.rglob("*") if path.is_file())
+    assert first_files == sorted(path.relative_to(again) for path in again.rglob("*") if path.is_file())
+    for name in first_files:
+        assert (first / name).read_bytes() == (again / name).read_bytes(), name
+    answers = json.loads((again / ".cookiecutter.json").read_text())["cookiecutter"]
+    assert answers["split_strategy"] == "kfold"
