@@ -65,7 +65,8 @@ def test_refusal_reads_the_same_rules_as_the_variant_list() -> None:
     assert refusal(answers, TEMPLATE_CONTEXT["_invalid_combinations"]) is None
     assert refusal(answers, {"no_folds": rule}) == "split_strategy=kfold cannot be combined: no folds today."
     # No rule yet excludes a combination of the options there are.
-    assert len(valid_variants()) == len(TEMPLATE_CONTEXT["split_strategy"]) * len(TEMPLATE_CONTEXT["logger"])
+    sizes = [len(TEMPLATE_CONTEXT[key]) for key in ("task_type", "split_strategy", "logger")]
+    assert len(valid_variants()) == sizes[0] * sizes[1] * sizes[2]
 
 
 def test_good_names_pass() -> None:

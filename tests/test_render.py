@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .variants import variant_id
+from .variants import TEMPLATE_CONTEXT, variant_id
 
 PACKAGE = "digit_classifier"
 # Files every variant has; each option value's own files are added below.
@@ -33,8 +33,10 @@ COMMON_FILES = {
     "src/{package}/__init__.py",
     "src/{package}/__main__.py",
     "src/{package}/cli.py",
+    "src/{package}/data/datamodule.py",
     "src/{package}/data/splits.py",
     "src/{package}/data/splitting.py",
+    "src/{package}/models/supervised.py",
     "src/{package}/prediction.py",
     "src/{package}/runs.py",
     "tests/__init__.py",
@@ -54,6 +56,55 @@ OPTION_FILES = {
         "src/{package}/writers.py",
         "tests/test_data.py",
         "tests/test_model.py",
+        "tests/tiny_data.py",
+    },
+    ("task_type", "image_segmentation"): {
+        "src/{package}/data/__init__.py",
+        "src/{package}/data/segmentation.py",
+        "src/{package}/data/shapes.py",
+        "src/{package}/models/__init__.py",
+        "src/{package}/models/segmenter.py",
+        "src/{package}/models/unet.py",
+        "src/{package}/writers.py",
+        "tests/test_data.py",
+        "tests/test_model.py",
+        "tests/test_predictions.py",
+        "tests/tiny_data.py",
+    },
+    ("task_type", "tabular_classification"): {
+        "src/{package}/data/__init__.py",
+        "src/{package}/data/bundled.py",
+        "src/{package}/data/tabular.py",
+        "src/{package}/models/__init__.py",
+        "src/{package}/models/tabular.py",
+        "src/{package}/writers.py",
+        "tests/test_data.py",
+        "tests/test_model.py",
+        "tests/test_predict.py",
+        "tests/tiny_data.py",
+    },
+    ("task_type", "tabular_regression"): {
+        "src/{package}/data/__init__.py",
+        "src/{package}/data/bundled.py",
+        "src/{package}/data/tabular.py",
+        "src/{package}/models/__init__.py",
+        "src/{package}/models/tabular.py",
+        "src/{package}/writers.py",
+        "tests/test_data.py",
+        "tests/test_model.py",
+        "tests/tiny_data.py",
+    },
+    ("task_type", "text_classification"): {
+        "src/{package}/data/__init__.py",
+        "src/{package}/data/corpus.py",
+        "src/{package}/data/text.py",
+        "src/{package}/models/__init__.py",
+        "src/{package}/models/encoders.py",
+        "src/{package}/models/text.py",
+        "src/{package}/writers.py",
+        "tests/test_data.py",
+        "tests/test_model.py",
+        "tests/test_tokenizer.py",
         "tests/tiny_data.py",
     },
     ("split_strategy", "kfold"): {"src/{package}/kfold.py", "tests/test_kfold.py"},
@@ -122,7 +173,9 @@ def test_depends_on_the_chosen_logger_only(project: Path, variant: dict[str, str
     logger_packages = {"tensorboard": "tensorboard", "wandb": "wandb", "mlflow": "mlflow"}
     for logger, package in logger_packages.items():
         assert (package in names) == (variant["logger"] == logger)
-    assert {"lightning", "torch", "torchvision", "torchmetrics", "jsonargparse", "scikit-learn"} <= names
+    assert {"lightning", "torch", "torchmetrics", "jsonargparse", "scikit-learn"} <= names
+    task_requirements = TEMPLATE_CONTEXT["_task_requirements"][variant["task_type"]]
+    assert {requirement.split(">")[0] for requirement in task_requirements} <= names
 
 
 def test_is_ruff_clean(project: Path) -> None:

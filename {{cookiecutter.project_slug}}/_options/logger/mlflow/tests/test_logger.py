@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from lightning.pytorch.loggers import MLFlowLogger
 
+from {{ cookiecutter.package_name }}.data import LINKED_TO_MODEL
+
 from .conftest import TrainedRun
 
 
@@ -14,7 +16,8 @@ def test_run_records_metrics_and_keeps_config_and_checkpoints(trained_run: Train
     run = logger.experiment.get_run(logger.run_id)
     assert "val/loss" in run.data.metrics
     assert "train/loss" in run.data.metrics
-    assert run.data.params["num_classes"] == str(trained_run.cli.datamodule.num_classes)
+    linked = LINKED_TO_MODEL[0]
+    assert run.data.params[linked] == str(getattr(trained_run.cli.datamodule, linked))
     assert trained_run.folder.name == logger.run_id
     assert (trained_run.folder / "config.yaml").is_file()
     assert (trained_run.folder / "checkpoints" / "last.ckpt").is_file()

@@ -100,7 +100,21 @@ def test_bad_data_dir_is_named_in_the_error(tmp_path: Path, layout: dict, messag
     assert str(root) in str(error.value)
 
 
-def test_unreadable_image_is_named(tmp_path: Path) -> None:
+def test_corrupt_and_truncated_images_stop_the_run_before_training(tmp_path: Path) -> None:
+    for name in ("a/good.png", "b/good.png", "a/not_an_image.png", "b/truncated.png"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        Image.new("RGB", (8, 8), "red").save(tmp_path / name)
+    (tmp_path / "a" / "not_an_image.png").write_text("plain text")
+    truncated = tmp_path / "b" / "truncated.png"
+    truncated.write_bytes(truncated.read_bytes()[:40])
+    with pytest.raises(ValueError, match="2 file") as error:
+        list_images(tmp_path)
+    assert "not_an_image.png" in str(error.value)
+    assert "truncated.png" in str(error.value)
+    assert "good.png" not in str(error.value)
+
+
+def test_unreadable_image_is_named_when_read(tmp_path: Path) -> None:
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not a png")
     with pytest.raises(RuntimeError, match=r"broken\.png"):

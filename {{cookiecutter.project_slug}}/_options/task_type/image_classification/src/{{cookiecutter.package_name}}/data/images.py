@@ -9,12 +9,12 @@ from typing import NamedTuple
 
 import numpy as np
 import torch
-from lightning.pytorch import LightningDataModule
 from PIL import Image, UnidentifiedImageError
 from sklearn.utils.class_weight import compute_class_weight
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
+from .datamodule import SplitDataModule
 from .digits import write_digits
 from .splitting import Split, SplitIndices
 
@@ -52,6 +52,20 @@ class ImageFiles(Dataset):
         return self.transform(pixels), self.labels[index]
 
 
+def is_readable_image(path: Path) -> bool:
+    """Whether PIL can identify `path` and its data pass the format's integrity check.
+
+    Cheap (no full decode): it catches files that are not images and most corruption
+    before training starts; a file that still fails to decode is named when it is read.
+    """
+    try:
+        with Image.open(path) as image:
+            image.verify()
+    except (OSError, SyntaxError, UnidentifiedImageError):
+        return False
+    return True
+
+
 def list_images(root: Path) -> Catalog:
     """List the images under `root`; each one's class is the name of its parent folder."""
     if not root.is_dir():
@@ -59,6 +73,14 @@ def list_images(root: Path) -> Catalog:
     files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
     if not files:
         raise ValueError(f"data_dir {root} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}).")
+    unreadable = [path for path in files if not is_readable_image(path)]
+    if unreadable:
+        listed = "\n  ".join(str(path) for path in unreadable[:10])
+        more = f"\n  ... and {len(unreadable) - 10} more" if len(unreadable) > 10 else ""
+        raise ValueError(
+            f"data_dir {root} holds {len(unreadable)} file(s) that are not readable images; "
+            f"fix or remove them:\n  {listed}{more}"
+        )
     class_names = sorted({path.parent.name for path in files})
     if len(class_names) < 2:
         raise ValueError(
@@ -72,7 +94,7 @@ def list_images(root: Path) -> Catalog:
     )
 
 
-class ImageClassificationDataModule(LightningDataModule):
+class ImageClassificationDataModule(SplitDataModule):
     """Images in class folders (`<data_dir>/<class>/<image>`), split by `split`.
 
     Args:
@@ -94,14 +116,11 @@ class ImageClassificationDataModule(LightningDataModule):
         num_workers: int = 2,
         predict_dir: str | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(split, batch_size, num_workers)
         self.save_hyperparameters(ignore=["split"])
-        self.split = split
         self.data_dir = Path(data_dir) if data_dir else BUNDLED_DIR
         self.uses_bundled_data = data_dir is None
         self.image_size = image_size
-        self.batch_size = batch_size
-        self.num_workers = num_workers
         self.predict_dir = Path(predict_dir) if predict_dir else None
 
     def prepare_data(self) -> None:
@@ -185,24 +204,3 @@ class ImageClassificationDataModule(LightningDataModule):
                     raise ValueError(f"predict_dir {self.predict_dir} holds no images.")
                 # Unlabelled: -1 stands for "no class".
                 self.predict_dataset = ImageFiles(files, [-1] * len(files), self.eval_transform())
-
-    def _loader(self, dataset: Dataset, shuffle: bool = False) -> DataLoader:
-        return DataLoader(
-            dataset,
-            batch_size=self.batch_size,
-            shuffle=shuffle,
-            num_workers=self.num_workers,
-            persistent_workers=self.num_workers > 0,
-        )
-
-    def train_dataloader(self) -> DataLoader:
-        return self._loader(self.train_dataset, shuffle=True)
-
-    def val_dataloader(self) -> DataLoader:
-        return self._loader(self.val_dataset)
-
-    def test_dataloader(self) -> DataLoader:
-        return self._loader(self.test_dataset)
-
-    def predict_dataloader(self) -> DataLoader:
-        return self._loader(self.predict_dataset)

@@ -32,7 +32,7 @@ def diabetes_frame() -> pd.DataFrame:
     frame["sex"] = frame["sex"].round().astype(int).map(SEX_CODES)
     bins = pd.qcut(frame[TARGET_COLUMN], q=NUM_BINS, labels=False)
     positions = list(range(len(frame)))
-    train, rest = train_test_split(positions, test_size=0.3, random_state=0, stratify=bins)
+    _, rest = train_test_split(positions, test_size=0.3, random_state=0, stratify=bins)
     val, test = train_test_split(rest, test_size=0.5, random_state=0, stratify=bins.iloc[rest])
     split = pd.Series("train", index=frame.index)
     split.iloc[val] = "val"

@@ -1,0 +1,114 @@
+"""Benchmark the template: render variants, time them, compare the pipeline with plain PyTorch.
+
+    python benchmarks/run.py [--epochs 3] [--repeats 3] [--tasks image_classification ...]
+
+Prints a Markdown table. Every figure comes from this one run, so the ratios hold on a
+noisy machine: the two sides of each ratio are measured in alternation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from cookiecutter.main import cookiecutter
+
+ROOT = Path(__file__).resolve().parents[1]
+TEMPLATE_CONTEXT = json.loads((ROOT / "cookiecutter.json").read_text())
+PACKAGE = "digit_classifier"
+KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "TMPDIR", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+
+
+def clean_env(home: Path) -> dict[str, str]:
+    env = {name: os.environ[name] for name in KEPT_VARIABLES if name in os.environ}
+    return env | {"HOME": str(home), "PYTHONPATH": "src", "WANDB_MODE": "offline", "PYTHONDONTWRITEBYTECODE": "1"}
+
+
+def render(task_type: str, output: Path) -> tuple[Path, float]:
+    start = time.perf_counter()
+    project = cookiecutter(
+        str(ROOT),
+        no_input=True,
+        output_dir=str(output),
+        extra_context={"task_type": task_type, "split_strategy": "random", "logger": "csv"},
+    )
+    return Path(project), time.perf_counter() - start
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True, text=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per throughput measurement")
+    parser.add_argument("--repeats", type=int, default=3, help="alternating measurements per side")
+    parser.add_argument("--tasks", nargs="*", default=TEMPLATE_CONTEXT["task_type"])
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        home = scratch / "home"
+        home.mkdir()
+        env = clean_env(home)
+        python = sys.executable
+
+        import_floor = statistics.median(
+            timed([python, "-c", "import lightning.pytorch, torchvision, torchmetrics"], scratch, env)
+            for _ in range(3)
+        )
+
+        rows = []
+        for task_type in args.tasks:
+            project, render_seconds = render(task_type, scratch / task_type)
+            suite_seconds = timed([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
+            rows.append((task_type, render_seconds, suite_seconds))
+
+        image_project, _ = render("image_classification", scratch / "throughput")
+        # The bundled data are written once, outside the timed runs.
+        subprocess.run(
+            [python, "-c", f"from {PACKAGE}.cli import main; main([], run=False).datamodule.prepare_data()"],
+            cwd=image_project,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        measured = subprocess.run(
+            [python, str(ROOT / "benchmarks" / "throughput.py"), PACKAGE, str(args.epochs), str(args.repeats)],
+            cwd=image_project,
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        throughput = json.loads(measured.stdout.strip().splitlines()[-1])
+
+    print(f"Machine: {os.cpu_count()} CPU cores, torch threads {throughput['threads']}, device {throughput['device']}\n")
+    print("| measure | value |")
+    print("| --- | --- |")
+    fit, plain = throughput["pipeline_fit"], throughput["plain_loop"]
+    print(f"| image_classification `fit` (samples/s) | {fit:.0f} |")
+    print(f"| plain PyTorch loop, same model, DataLoader, optimizer (samples/s) | {plain:.0f} |")
+    print(f"| `fit` / plain loop | {fit / plain:.3f} |")
+    shipped, in_memory = throughput["loader_shipped"], throughput["loader_in_memory"]
+    print(f"| shipped DataLoader, decode + transforms (samples/s) | {shipped:.0f} |")
+    print(f"| same samples decoded in memory (samples/s) | {in_memory:.0f} |")
+    print(f"| shipped / in memory | {shipped / in_memory:.3f} |")
+    print(f"| import floor `import lightning.pytorch, torchvision, torchmetrics` (s) | {import_floor:.2f} |")
+    print("\n| task | render (s) | rendered suite (s) | suite / import floor |")
+    print("| --- | --- | --- | --- |")
+    for task_type, render_seconds, suite_seconds in rows:
+        print(f"| {task_type} | {render_seconds:.2f} | {suite_seconds:.1f} | {suite_seconds / import_floor:.1f} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,5 @@
+"""Image segmentation models."""
+
+from .segmenter import SegmentationModel
+
+__all__ = ["SegmentationModel"]

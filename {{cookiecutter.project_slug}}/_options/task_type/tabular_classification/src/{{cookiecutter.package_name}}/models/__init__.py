@@ -1,0 +1,5 @@
+"""Tabular classification models."""
+
+from .tabular import TabularClassifier
+
+__all__ = ["TabularClassifier"]

@@ -1,0 +1,5 @@
+"""Tabular regression models."""
+
+from .tabular import TabularRegressor
+
+__all__ = ["TabularRegressor"]

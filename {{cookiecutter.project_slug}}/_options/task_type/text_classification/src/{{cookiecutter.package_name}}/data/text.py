@@ -1,0 +1,359 @@
+"""Data module for text classification over a CSV or JSON Lines file of texts and labels."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+from sklearn.utils.class_weight import compute_class_weight
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+from torch.nn.utils.rnn import pad_sequence
+from torch.utils.data import Dataset
+
+from .corpus import write_corpus
+from .datamodule import SplitDataModule
+from .splitting import Split, SplitIndices
+
+BUNDLED_PATH = Path("data") / "corpus.jsonl"
+SUFFIXES = {".csv": "CSV", ".tsv": "TSV", ".jsonl": "JSON Lines"}
+PAD_TOKEN = "<pad>"
+# The smallest vocabulary the byte-level tokenizer can have: 256 bytes and the pad token.
+MIN_VOCAB_SIZE = 257
+
+
+class Record(NamedTuple):
+    """One row of a data file: where it is (its line in the file) and its fields."""
+
+    line: int
+    fields: dict[str, Any]
+
+
+class Catalog(NamedTuple):
+    """Every sample of the data file: its id, text and class index."""
+
+    sample_ids: list[str]
+    texts: list[str]
+    labels: list[int]
+    class_names: list[str]
+    lines: list[int]
+
+
+def read_records(path: Path) -> tuple[list[str], Iterator[Record]]:
+    """The column names of `path` (CSV/TSV header, or the fields of the first JSON object)
+    and its rows. Raises a message naming the file for every problem with it."""
+    if not path.is_file():
+        raise FileNotFoundError(f"Data file {path} does not exist.")
+    kind = SUFFIXES.get(path.suffix.lower())
+    if kind is None:
+        raise ValueError(
+            f"Data file {path} has the unsupported extension {path.suffix!r}: use one of {', '.join(SUFFIXES)}."
+        )
+    if kind == "JSON Lines":
+        records = list(_json_records(path))
+        return (list(records[0].fields) if records else []), iter(records)
+    # utf-8-sig: also reads the byte order mark that spreadsheet programs write.
+    with path.open(newline="", encoding="utf-8-sig") as file:
+        reader = csv.DictReader(file, delimiter="\t" if kind == "TSV" else ",")
+        columns = list(reader.fieldnames or [])
+        records = [Record(reader.line_num, row) for row in reader]
+    return columns, iter(records)
+
+
+def _json_records(path: Path) -> Iterator[Record]:
+    with path.open(encoding="utf-8") as file:
+        for line_number, line in enumerate(file, start=1):
+            if not line.strip():
+                continue
+            try:
+                fields = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{path}, line {line_number}: not valid JSON ({error.msg}).") from error
+            if not isinstance(fields, dict):
+                raise ValueError(f"{path}, line {line_number}: expected a JSON object, got {type(fields).__name__}.")
+            yield Record(line_number, fields)
+
+
+def _field(path: Path, record: Record, column: str, role: str, found: Sequence[str]) -> str:
+    """The value of `column` in `record` as a stripped string; a named error if absent or empty."""
+    if column not in record.fields:
+        raise ValueError(
+            f"{path}, line {record.line}: no {role} column {column!r}; found {', '.join(map(repr, found)) or 'none'}."
+        )
+    value = record.fields[column]
+    text = "" if value is None else str(value).strip()
+    if not text:
+        raise ValueError(f"{path}, line {record.line}: empty {role} in column {column!r}.")
+    return text
+
+
+def read_texts(path: Path, text_column: str) -> tuple[list[str], list[int]]:
+    """The texts of `path` and the line of each (for unlabelled data, e.g. to predict)."""
+    columns, records = read_records(path)
+    if text_column not in columns:
+        raise ValueError(f"{path} has no text column {text_column!r}; found {', '.join(map(repr, columns)) or 'none'}.")
+    texts, lines = [], []
+    for record in records:
+        texts.append(_field(path, record, text_column, "text", list(record.fields)))
+        lines.append(record.line)
+    if not texts:
+        raise ValueError(f"{path} holds no samples.")
+    return texts, lines
+
+
+def list_samples(path: Path, text_column: str, label_column: str, split_column: str) -> Catalog:
+    """Read the labelled samples of `path`. A sample's id is `<split>/<line>` when the file has
+    a `split_column` (what the predefined split reads) and `<line>` otherwise."""
+    columns, records = read_records(path)
+    for column, role in ((text_column, "text"), (label_column, "label")):
+        if column not in columns:
+            raise ValueError(
+                f"{path} has no {role} column {column!r}; found {', '.join(map(repr, columns)) or 'none'}."
+            )
+    has_split = split_column in columns
+    sample_ids, texts, names, lines = [], [], [], []
+    for record in records:
+        found = list(record.fields)
+        texts.append(_field(path, record, text_column, "text", found))
+        names.append(_field(path, record, label_column, "label", found))
+        lines.append(record.line)
+        split = _field(path, record, split_column, "split", found) if has_split else None
+        sample_ids.append(f"{split}/{record.line}" if split else str(record.line))
+    if not texts:
+        raise ValueError(f"{path} holds no samples.")
+    class_names = sorted(set(names))
+    if len(class_names) < 2:
+        raise ValueError(f"{path} has one label only ({class_names[0]}): a classifier needs two or more.")
+    class_index = {name: index for index, name in enumerate(class_names)}
+    return Catalog(sample_ids, texts, [class_index[name] for name in names], class_names, lines)
+
+
+def train_tokenizer(texts: Sequence[str], vocab_size: int, min_frequency: int) -> Tokenizer:
+    """A byte-level BPE tokenizer (GPT-2 style) learnt from `texts`, at most `vocab_size` tokens.
+
+    Texts are NFKC-normalised, lowercased and stripped. Byte-level: every text is encoded
+    (no unknown token), and decoding gives the normalised text back. `<pad>` is token 0.
+    """
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase(), normalizers.Strip()])
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
+    # Decode bytes, join the tokens, drop the space that encoding put before the first word.
+    tokenizer.decoder = decoders.Sequence([decoders.ByteLevel(), decoders.Fuse(), decoders.Strip(" ", 1, 0)])
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        special_tokens=[PAD_TOKEN],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(texts, trainer=trainer, length=len(texts))
+    return tokenizer
+
+
+def load_tokenizer(checkpoint_path: str | Path) -> Tokenizer:
+    """The tokenizer saved in a checkpoint of `TextClassificationDataModule`, to use the
+    model outside of Lightning: `Tokenizer.encode(text).ids` are the model's inputs."""
+    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+    state = checkpoint.get(TextClassificationDataModule.__qualname__)
+    if not state or "tokenizer" not in state:
+        raise ValueError(f"{checkpoint_path} holds no tokenizer: it was not saved by TextClassificationDataModule.")
+    return Tokenizer.from_str(state["tokenizer"])
+
+
+class TextSamples(Dataset):
+    """Texts with their class index (-1: unlabelled). `word_dropout` drops each word with that
+    probability every time a text is read (training augmentation; at least one word stays)."""
+
+    def __init__(self, texts: list[str], labels: list[int], word_dropout: float = 0.0) -> None:
+        self.texts = texts
+        self.labels = labels
+        self.word_dropout = word_dropout
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def __getitem__(self, index: int) -> tuple[str, int]:
+        text = self.texts[index]
+        if self.word_dropout > 0:
+            words = text.split()
+            keep = torch.rand(len(words)) >= self.word_dropout
+            if keep.any():
+                text = " ".join(word for word, kept in zip(words, keep.tolist(), strict=True) if kept)
+        return text, self.labels[index]
+
+
+class Collate:
+    """Tokenize a batch of `(text, label)` pairs: token ids padded with `pad_id` to the longest
+    text of the batch (at most `max_length` tokens), and the labels."""
+
+    def __init__(self, tokenizer: Tokenizer, max_length: int) -> None:
+        self.tokenizer = tokenizer
+        self.max_length = max_length
+        self.pad_id = tokenizer.token_to_id(PAD_TOKEN)
+
+    def __call__(self, batch: list[tuple[str, int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        texts, labels = zip(*batch, strict=True)
+        encodings = self.tokenizer.encode_batch(list(texts))
+        ids = [torch.tensor(encoding.ids[: self.max_length], dtype=torch.long) for encoding in encodings]
+        return pad_sequence(ids, batch_first=True, padding_value=self.pad_id), torch.tensor(labels, dtype=torch.long)
+
+
+class TextClassificationDataModule(SplitDataModule):
+    """Texts and labels from a CSV, TSV or JSON Lines file, split by `split`.
+
+    The tokenizer is learnt from the training split only. It is saved in every checkpoint
+    (`state_dict`) and restored from it on `--ckpt_path` runs, before any batch is tokenized,
+    so a checkpoint predicts with the tokenizer it was trained with.
+
+    Args:
+        split: How samples are assigned to train, val and test.
+        data_path: The data file (.csv, .tsv or .jsonl). None: the bundled topic sentences,
+            written to `data/corpus.jsonl` in the working folder on first use.
+        text_column: The column (or JSON field) holding the text.
+        label_column: The column holding the label (any string: the class name).
+        split_column: The column naming each row's split (train, val or test), read by the
+            predefined split strategy only; never a feature. Optional.
+        vocab_size: The tokenizer's largest vocabulary; also the size of the model's
+            embedding table, so it does not depend on which texts the split puts in training.
+        min_frequency: Pairs of tokens seen fewer times in training are not merged.
+        max_length: Texts are cut to this many tokens.
+        word_dropout: Probability of dropping each word of a training text (augmentation).
+        batch_size: Samples per batch, on each device.
+        num_workers: Processes that load batches (0: load in the main process).
+        predict_path: A file of texts to predict (the text column is read; labels are not needed).
+            None: the test split.
+    """
+
+    def __init__(
+        self,
+        split: Split,
+        data_path: str | None = None,
+        text_column: str = "text",
+        label_column: str = "label",
+        split_column: str = "split",
+        vocab_size: int = 2000,
+        min_frequency: int = 2,
+        max_length: int = 64,
+        word_dropout: float = 0.1,
+        batch_size: int = 64,
+        num_workers: int = 0,
+        predict_path: str | None = None,
+    ) -> None:
+        super().__init__(split, batch_size, num_workers)
+        if vocab_size < MIN_VOCAB_SIZE:
+            raise ValueError(f"vocab_size={vocab_size}: the byte-level tokenizer needs at least {MIN_VOCAB_SIZE}.")
+        if not 0 <= word_dropout < 1:
+            raise ValueError(f"word_dropout={word_dropout} must lie in [0, 1).")
+        self.save_hyperparameters(ignore=["split"])
+        self.data_path = Path(data_path) if data_path else BUNDLED_PATH
+        self.uses_bundled_data = data_path is None
+        self.text_column = text_column
+        self.label_column = label_column
+        self.split_column = split_column
+        self.vocab_size = vocab_size
+        self.min_frequency = min_frequency
+        self.max_length = max_length
+        self.word_dropout = word_dropout
+        self.predict_path = Path(predict_path) if predict_path else None
+        self.restored_class_names: list[str] | None = None
+
+    def prepare_data(self) -> None:
+        """Write the bundled corpus if it is the data and not on disk yet."""
+        if self.uses_bundled_data:
+            write_corpus(self.data_path)
+
+    @cached_property
+    def catalog(self) -> Catalog:
+        self.prepare_data()
+        return list_samples(self.data_path, self.text_column, self.label_column, self.split_column)
+
+    @cached_property
+    def split_indices(self) -> SplitIndices:
+        catalog = self.catalog
+        split = self.split.assign(catalog.sample_ids, catalog.labels)
+        seen = {catalog.labels[i] for i in split.train}
+        for name, positions in (("val", split.val), ("test", split.test)):
+            unseen = [i for i in positions if catalog.labels[i] not in seen]
+            if unseen:
+                label = catalog.class_names[catalog.labels[unseen[0]]]
+                raise ValueError(
+                    f"{self.data_path}, line {catalog.lines[unseen[0]]}: label {label!r} is in the {name} split but "
+                    "never in the training split: the model cannot learn it. Add training samples or change the split."
+                )
+        return split
+
+    @cached_property
+    def tokenizer(self) -> Tokenizer:
+        """Learnt from the training texts only; replaced by a checkpoint's in `load_state_dict`."""
+        texts = [self.catalog.texts[i] for i in self.split_indices.train]
+        tokenizer = train_tokenizer(texts, self.vocab_size, self.min_frequency)
+        if tokenizer.get_vocab_size() > self.vocab_size:
+            raise ValueError(
+                f"The tokenizer learnt {tokenizer.get_vocab_size()} tokens, more than vocab_size={self.vocab_size}."
+            )
+        return tokenizer
+
+    @property
+    def class_names(self) -> list[str]:
+        """The labels, in the order of the model's outputs (those of the checkpoint, once restored)."""
+        return self.restored_class_names or self.catalog.class_names
+
+    @property
+    def num_classes(self) -> int:
+        """Number of classes: the model's output size."""
+        return len(self.class_names)
+
+    @property
+    def class_weights(self) -> list[float]:
+        """Per-class loss weights, inversely proportional to class frequency in the training split."""
+        train_labels = [self.catalog.labels[i] for i in self.split_indices.train]
+        weights = compute_class_weight("balanced", classes=np.arange(self.num_classes), y=train_labels)
+        return [float(weight) for weight in weights]
+
+    @property
+    def pad_id(self) -> int:
+        """The token id that pads batches: the model masks it out."""
+        return self.tokenizer.token_to_id(PAD_TOKEN)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Saved in every checkpoint: what was learnt from the training split."""
+        return {"tokenizer": self.tokenizer.to_str(), "class_names": list(self.class_names)}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Called on `--ckpt_path` runs after `setup`: batches are tokenized from here on
+        with the checkpoint's tokenizer, whatever the data module would learn now."""
+        self.tokenizer = Tokenizer.from_str(state_dict["tokenizer"])
+        self.restored_class_names = list(state_dict["class_names"])
+
+    def _split_dataset(self, positions: list[int], word_dropout: float = 0.0) -> TextSamples:
+        catalog = self.catalog
+        return TextSamples([catalog.texts[i] for i in positions], [catalog.labels[i] for i in positions], word_dropout)
+
+    def setup(self, stage: str) -> None:
+        split = self.split_indices
+        if stage == "fit":
+            self.train_dataset = self._split_dataset(split.train, self.word_dropout)
+        if stage in ("fit", "validate"):
+            self.val_dataset = self._split_dataset(split.val)
+        if stage == "test":
+            self.test_dataset = self._split_dataset(split.test)
+        if stage == "predict":
+            if self.predict_path is None:
+                self.predict_dataset = self._split_dataset(split.test)
+            else:
+                texts, _ = read_texts(self.predict_path, self.text_column)
+                # Unlabelled: -1 stands for "no class".
+                self.predict_dataset = TextSamples(texts, [-1] * len(texts))
+
+    def collate_fn(self) -> Collate:
+        if self.num_workers > 0:
+            # The tokenizer was trained with threads: let forked workers tokenize without them.
+            os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        # Reads the tokenizer when a loader is made: after a checkpoint restored it.
+        return Collate(self.tokenizer, self.max_length)

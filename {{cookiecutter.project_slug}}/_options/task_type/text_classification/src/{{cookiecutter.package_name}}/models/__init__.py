@@ -1,0 +1,5 @@
+"""Text classification models."""
+
+from .text import TextClassifier
+
+__all__ = ["TextClassifier"]

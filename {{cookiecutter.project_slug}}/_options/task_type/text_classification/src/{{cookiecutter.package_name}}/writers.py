@@ -1,0 +1,29 @@
+"""Predictions of the text classifier as CSV rows."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+import torch
+from lightning.pytorch import Trainer
+
+from .prediction import CSVPredictionWriter
+
+
+class TextPredictionWriter(CSVPredictionWriter):
+    """One row per text: the text, the predicted label and that label's probability."""
+
+    header = ("text", "predicted_label", "probability")
+
+    def rows(
+        self, trainer: Trainer, predictions: Sequence[torch.Tensor], batch_indices: Sequence[Sequence[int]]
+    ) -> Iterator[tuple[str, str, float]]:
+        datamodule = trainer.datamodule
+        for probabilities, indices in zip(predictions, batch_indices, strict=True):
+            confidence, predicted = probabilities.max(dim=-1)
+            for index, class_index, probability in zip(indices, predicted.tolist(), confidence.tolist(), strict=True):
+                yield (
+                    datamodule.predict_dataset.texts[index],
+                    datamodule.class_names[class_index],
+                    round(probability, 6),
+                )

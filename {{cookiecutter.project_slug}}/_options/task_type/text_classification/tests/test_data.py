@@ -1,0 +1,205 @@
+"""The text data module: reading files, lazy linked values, per-split datasets, bad data."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+import torch
+from torch.utils.data import Subset
+
+from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.data import TextClassificationDataModule
+from {{ cookiecutter.package_name }}.data.corpus import TOPICS, write_corpus
+from {{ cookiecutter.package_name }}.data.splitting import Split, SplitIndices
+from {{ cookiecutter.package_name }}.data.text import Collate, list_samples
+
+from .tiny_data import CLASS_PHRASES, SAMPLES_PER_SPLIT
+
+
+class FixedSplit(Split):
+    """The first rows train, the next validate, the last test: a split the test chooses."""
+
+    def __init__(self, train: int, val: int) -> None:
+        self.train, self.val = train, val
+
+    def assign(self, sample_ids: Sequence[str], labels: Sequence[int]) -> SplitIndices:
+        positions = list(range(len(sample_ids)))
+        end = self.train + self.val
+        return SplitIndices(positions[: self.train], positions[self.train : end], positions[end:])
+
+
+def make_datamodule(data_args: list[str], *extra: str) -> TextClassificationDataModule:
+    """The data module exactly as the configs build it."""
+    return main([*data_args, *extra], run=False).datamodule
+
+
+@pytest.fixture(scope="module")
+def datamodule(tmp_path_factory: pytest.TempPathFactory, data_args: list[str]) -> TextClassificationDataModule:
+    """One data module on the tiny data, built in its own folder, for the tests that only read it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(tmp_path_factory.mktemp("datamodule"))
+        return make_datamodule(data_args)
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.write_text("".join(line + "\n" for line in lines))
+    return path
+
+
+def test_linked_values_are_known_before_setup(data_args: list[str]) -> None:
+    datamodule = make_datamodule(data_args)
+    assert not hasattr(datamodule, "train_dataset")
+    assert datamodule.num_classes == len(CLASS_PHRASES)
+    assert datamodule.class_names == sorted(CLASS_PHRASES)
+    assert datamodule.vocab_size == 2000
+    assert datamodule.pad_id == datamodule.tokenizer.token_to_id("<pad>") == 0
+
+    train_labels = [datamodule.catalog.labels[i] for i in datamodule.split_indices.train]
+    counts = Counter(train_labels)
+    expected = [len(train_labels) / (len(counts) * counts[c]) for c in range(datamodule.num_classes)]
+    assert datamodule.class_weights == pytest.approx(expected)
+    assert all(isinstance(weight, float) for weight in datamodule.class_weights)
+
+
+def test_linked_values_read_the_data_only_when_asked(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "data.csv", ["text,label", "a b,x", "c d,y", "a c,x", "b d,y", "a d,x", "b c,y"])
+    datamodule = TextClassificationDataModule(FixedSplit(train=4, val=1), data_path=str(path))
+    assert not {"catalog", "split_indices", "tokenizer"} & set(vars(datamodule))
+    assert datamodule.num_classes == 2
+    assert "catalog" in vars(datamodule) and "tokenizer" not in vars(datamodule)
+    assert datamodule.pad_id == 0
+    assert "tokenizer" in vars(datamodule)
+
+
+def test_linked_values_reach_the_model(data_args: list[str]) -> None:
+    cli = main([*data_args, "--data.vocab_size", "600"], run=False)
+    assert cli.model.hparams.vocab_size == cli.model.embedding.num_embeddings == 600
+    assert cli.model.hparams.num_classes == len(CLASS_PHRASES)
+    assert cli.model.hparams.pad_id == cli.model.embedding.padding_idx == cli.datamodule.pad_id
+    assert cli.model.loss.weight.tolist() == pytest.approx(cli.datamodule.class_weights)
+
+
+def test_one_plain_dataset_per_split_with_train_only_augmentation(datamodule: TextClassificationDataModule) -> None:
+    datamodule.setup("fit")
+    datamodule.setup("test")
+    datasets = [datamodule.train_dataset, datamodule.val_dataset, datamodule.test_dataset]
+    assert not any(isinstance(dataset, Subset) for dataset in datasets)
+    assert sum(len(dataset) for dataset in datasets) == len(CLASS_PHRASES) * sum(SAMPLES_PER_SPLIT.values())
+    assert datamodule.train_dataset.word_dropout > 0
+    assert datamodule.val_dataset.word_dropout == datamodule.test_dataset.word_dropout == 0
+    # Evaluation reads the text as it is; training drops words, differently on every read.
+    assert datamodule.val_dataset[0] == (datamodule.val_dataset.texts[0], datamodule.val_dataset.labels[0])
+    torch.manual_seed(0)
+    text = datamodule.train_dataset.texts[0]
+    reads = {datamodule.train_dataset[0][0] for _ in range(20)}
+    assert len(reads) > 1
+    assert all(set(read.split()) <= set(text.split()) for read in reads)
+
+
+def test_batches_are_token_ids_padded_with_pad_id(datamodule: TextClassificationDataModule) -> None:
+    datamodule.setup("validate")
+    token_ids, labels = next(iter(datamodule.val_dataloader()))
+    assert token_ids.dtype == labels.dtype == torch.long
+    assert token_ids.shape[0] == labels.shape[0] == 8
+    lengths = (token_ids != datamodule.pad_id).sum(dim=1)
+    for row, length in zip(token_ids, lengths.tolist(), strict=True):
+        assert (row[length:] == datamodule.pad_id).all() and (row[:length] != datamodule.pad_id).all()
+    texts = datamodule.val_dataset.texts[:8]
+    decoded = [
+        datamodule.tokenizer.decode(row[:length].tolist()) for row, length in zip(token_ids, lengths, strict=True)
+    ]
+    assert decoded == texts
+
+
+def test_texts_are_cut_to_max_length(datamodule: TextClassificationDataModule) -> None:
+    token_ids, _ = Collate(datamodule.tokenizer, max_length=3)([("a long text of many words", 0), ("short", 1)])
+    assert token_ids.shape == (2, 3)
+
+
+def test_bundled_corpus_is_written_once_and_used_by_default(data_args: list[str], isolated: Path) -> None:
+    datamodule = make_datamodule(data_args, "--data.data_path", "null")
+    assert datamodule.data_path == Path("data") / "corpus.jsonl"
+    assert datamodule.class_names == sorted(TOPICS)
+    samples = [json.loads(line) for line in datamodule.data_path.read_text().splitlines()]
+    assert len(samples) == len(datamodule.catalog.texts) >= 3000
+    shares = Counter(sample["split"] for sample in samples)
+    assert shares["train"] / len(samples) == pytest.approx(0.7, abs=0.01)
+    assert shares["val"] == shares["test"]
+    for split in ("train", "val", "test"):
+        assert {sample["label"] for sample in samples if sample["split"] == split} == set(TOPICS)
+    stamp = datamodule.data_path.stat().st_mtime_ns
+    write_corpus(datamodule.data_path)
+    assert datamodule.data_path.stat().st_mtime_ns == stamp
+    # The corpus is made by code: the same on every machine.
+    write_corpus(isolated / "again.jsonl")
+    assert (isolated / "again.jsonl").read_bytes() == datamodule.data_path.read_bytes()
+
+
+def test_jsonl_and_csv_are_read_alike(tmp_path: Path) -> None:
+    rows = [{"body": "Rain again", "topic": "weather"}, {"body": "Goal!", "topic": 7}]
+    jsonl = write_lines(tmp_path / "data.jsonl", [json.dumps(row) for row in rows])
+    csv = write_lines(tmp_path / "data.csv", ["body,topic", '"Rain again",weather', "Goal!,7"])
+    for path in (jsonl, csv):
+        catalog = list_samples(path, "body", "topic", "split")
+        assert catalog.texts == ["Rain again", "Goal!"]
+        assert catalog.class_names == ["7", "weather"]
+        assert catalog.labels == [1, 0]
+        # No split column: the ids are the lines; with the predefined split they belong to no split.
+        assert catalog.sample_ids == [str(line) for line in catalog.lines]
+
+
+def test_split_column_names_the_sample_ids(datamodule: TextClassificationDataModule) -> None:
+    catalog = datamodule.catalog
+    assert Counter(sample_id.split("/")[0] for sample_id in catalog.sample_ids) == {
+        split: count * len(CLASS_PHRASES) for split, count in SAMPLES_PER_SPLIT.items()
+    }
+
+
+def test_predict_path_predicts_unlabelled_texts(datamodule: TextClassificationDataModule, tmp_path: Path) -> None:
+    texts = write_lines(tmp_path / "new.jsonl", ['{"text": "a comet over the hills"}', '{"text": "more salt please"}'])
+    predicting = TextClassificationDataModule(
+        datamodule.split, data_path=str(datamodule.data_path), predict_path=str(texts), batch_size=8
+    )
+    predicting.setup("predict")
+    assert predicting.predict_dataset.texts == ["a comet over the hills", "more salt please"]
+    assert next(iter(predicting.predict_dataloader()))[0].shape[0] == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "lines", "message"),
+    [
+        ("absent.csv", None, r"absent\.csv does not exist"),
+        ("data.parquet", ["x"], r"data\.parquet has the unsupported extension '\.parquet'"),
+        ("data.csv", ["body,label", "hi,a"], r"data\.csv has no text column 'text'; found 'body', 'label'"),
+        ("data.jsonl", ['{"text": "hi", "tag": "a"}'], r"data\.jsonl has no label column 'label'; found 'text', 'tag'"),
+        ("data.csv", ["text,label", "hi,a", "  ,b"], r"data\.csv, line 3: empty text in column 'text'"),
+        ("data.jsonl", ['{"text": "hi", "label": "a"}', '{"text": "", "label": "b"}'], r"line 2: empty text"),
+        ("data.jsonl", ['{"text": "hi", "label": "a"}', "{oops"], r"data\.jsonl, line 2: not valid JSON"),
+        ("data.jsonl", ['{"text": "hi", "label": "a"}', '{"text": "yo"}'], r"line 2: no label column 'label'"),
+        ("data.csv", ["text,label", "hi,a", "yo,a"], r"data\.csv has one label only \(a\)"),
+        ("data.csv", ["text,label"], r"data\.csv holds no samples"),
+    ],
+)
+def test_bad_data_file_is_named_in_the_error(tmp_path: Path, name: str, lines: list[str] | None, message: str) -> None:
+    path = tmp_path / name
+    if lines is not None:
+        write_lines(path, lines)
+    with pytest.raises((FileNotFoundError, ValueError), match=message):
+        list_samples(path, "text", "label", "split")
+
+
+def test_label_never_seen_in_training_is_named(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "data.csv", ["text,label", "a,cat", "b,dog", "c,cat", "d,dog", "e,bird"])
+    datamodule = TextClassificationDataModule(FixedSplit(train=2, val=2), data_path=str(path))
+    with pytest.raises(ValueError, match=r"data\.csv, line 6: label 'bird' is in the test split but never in the"):
+        _ = datamodule.class_weights
+
+
+def test_bad_data_stops_the_cli_before_training(tmp_path: Path, data_args: list[str]) -> None:
+    path = write_lines(tmp_path / "data.csv", ["words,label", "hi,a"])
+    with pytest.raises(ValueError, match=r"no text column 'text'; found 'words', 'label'"):
+        main(["fit", *data_args, "--data.data_path", str(path)])
