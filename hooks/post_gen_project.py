@@ -1,8 +1,9 @@
 """Keep only the files of the chosen options.
 
 The template holds each option's own files under `_options/<option>/<value>/`,
-laid out as they sit in the project. The chosen value's files move into place;
-every other value's files go with `_options`.
+laid out as they sit in the project; files that several values share sit under
+`_options/<option>/<value>+<value>.../`. The files of every folder that names the
+chosen value move into place; every other folder goes with `_options`.
 """
 
 from __future__ import annotations
@@ -18,13 +19,16 @@ OPTIONS_DIR = "_options"
 def keep_chosen_files(project: Path, answers: dict) -> None:
     options = project / OPTIONS_DIR
     for option_dir in sorted(options.iterdir()):
-        chosen = option_dir / answers[option_dir.name]
-        for source in sorted(p for p in chosen.rglob("*") if p.is_file()):
-            target = project / source.relative_to(chosen)
-            if target.exists():
-                raise FileExistsError(f"{source.relative_to(options)} would overwrite {target.name}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            source.rename(target)
+        chosen = [
+            folder for folder in sorted(option_dir.iterdir()) if answers[option_dir.name] in folder.name.split("+")
+        ]
+        for folder in chosen:
+            for source in sorted(p for p in folder.rglob("*") if p.is_file()):
+                target = project / source.relative_to(folder)
+                if target.exists():
+                    raise FileExistsError(f"{source.relative_to(options)} would overwrite {target.name}")
+                target.parent.mkdir(parents=True, exist_ok=True)
+                source.rename(target)
     shutil.rmtree(options)
 
 

@@ -47,6 +47,7 @@ COMMON_FILES = {
 }
 OPTION_FILES = {
     ("task_type", "image_classification"): {
+        "src/{package}/data/atomic.py",
         "src/{package}/data/__init__.py",
         "src/{package}/data/digits.py",
         "src/{package}/data/images.py",
@@ -59,6 +60,7 @@ OPTION_FILES = {
         "tests/tiny_data.py",
     },
     ("task_type", "image_segmentation"): {
+        "src/{package}/data/atomic.py",
         "src/{package}/data/__init__.py",
         "src/{package}/data/segmentation.py",
         "src/{package}/data/shapes.py",
@@ -72,6 +74,7 @@ OPTION_FILES = {
         "tests/tiny_data.py",
     },
     ("task_type", "tabular_classification"): {
+        "src/{package}/data/atomic.py",
         "src/{package}/data/__init__.py",
         "src/{package}/data/bundled.py",
         "src/{package}/data/tabular.py",
@@ -84,6 +87,7 @@ OPTION_FILES = {
         "tests/tiny_data.py",
     },
     ("task_type", "tabular_regression"): {
+        "src/{package}/data/atomic.py",
         "src/{package}/data/__init__.py",
         "src/{package}/data/bundled.py",
         "src/{package}/data/tabular.py",
@@ -95,6 +99,7 @@ OPTION_FILES = {
         "tests/tiny_data.py",
     },
     ("task_type", "text_classification"): {
+        "src/{package}/data/atomic.py",
         "src/{package}/data/__init__.py",
         "src/{package}/data/corpus.py",
         "src/{package}/data/text.py",

@@ -8,9 +8,6 @@ from the parent folder; only the predefined split uses the first folder.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -18,38 +15,25 @@ from PIL import Image
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
+from .atomic import write_folder
+
 IMAGE_SIZE = 32
-COMPLETE_MARKER = ".complete"
 
 
 def write_digits(root: Path) -> None:
-    """Write the digits under `root` unless they are already there.
+    """Write the digits under `root` unless they are already there (idempotent, atomic)."""
+    write_folder(root, fill_digits)
 
-    Idempotent and safe when several processes call it at once: the files are
-    written to a temporary folder that is renamed into place in one step.
-    """
-    if (root / COMPLETE_MARKER).exists():
-        return
-    root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}-", dir=root.parent))
+
+def fill_digits(folder: Path) -> None:
     digits = load_digits()
     positions = np.arange(len(digits.target))
     train, rest = train_test_split(positions, test_size=0.3, random_state=0, stratify=digits.target)
     val, test = train_test_split(rest, test_size=0.5, random_state=0, stratify=digits.target[rest])
     for split, members in (("train", train), ("val", val), ("test", test)):
         for index in members:
-            folder = staging / split / str(digits.target[index])
-            folder.mkdir(parents=True, exist_ok=True)
+            class_folder = folder / split / str(digits.target[index])
+            class_folder.mkdir(parents=True, exist_ok=True)
             pixels = (digits.images[index] * (255 / 16)).astype(np.uint8)
             image = Image.fromarray(pixels).resize((IMAGE_SIZE, IMAGE_SIZE), Image.Resampling.BILINEAR)
-            image.save(folder / f"{index:04d}.png")
-    (staging / COMPLETE_MARKER).touch()
-    try:
-        os.rename(staging, root)
-    except OSError:
-        # Another process finished first, or a stale, incomplete copy is in the way.
-        if not (root / COMPLETE_MARKER).exists():
-            shutil.rmtree(root)
-            os.rename(staging, root)
-        else:
-            shutil.rmtree(staging)
+            image.save(class_folder / f"{index:04d}.png")

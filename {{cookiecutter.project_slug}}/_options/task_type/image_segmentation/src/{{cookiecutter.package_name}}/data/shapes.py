@@ -16,19 +16,17 @@ from __future__ import annotations
 
 import colorsys
 import math
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
+from .atomic import write_folder
+
 CLASS_NAMES = ("background", "circle", "square", "triangle")
 IGNORE_INDEX = 255
 IMAGE_SIZE = 64
 SPLIT_SIZES = {"train": 336, "val": 72, "test": 72}
-COMPLETE_MARKER = ".complete"
 # Shapes are drawn this many times larger, then reduced: smooth edges, and each
 # pixel's coverage tells whether it lies inside, outside or on an edge.
 SUPERSAMPLE = 4
@@ -80,32 +78,18 @@ def draw_sample(rng: np.random.Generator, size: int = IMAGE_SIZE) -> tuple[np.nd
 
 
 def write_shapes(root: Path, split_sizes: dict[str, int] | None = None, seed: int = 0) -> None:
-    """Write the shapes under `root` unless they are already there.
+    """Write the shapes under `root` unless they are already there (idempotent, atomic)."""
 
-    Idempotent and safe when several processes call it at once: the files are
-    written to a temporary folder that is renamed into place in one step.
-    """
-    if (root / COMPLETE_MARKER).exists():
-        return
-    root.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{root.name}-", dir=root.parent))
-    rng = np.random.default_rng(seed)
-    number = 0
-    for split, count in (split_sizes or SPLIT_SIZES).items():
-        for folder in ("images", "masks"):
-            (staging / split / folder).mkdir(parents=True)
-        for _ in range(count):
-            image, mask = draw_sample(rng)
-            Image.fromarray(image).save(staging / split / "images" / f"{number:04d}.png")
-            Image.fromarray(mask).save(staging / split / "masks" / f"{number:04d}.png")
-            number += 1
-    (staging / COMPLETE_MARKER).touch()
-    try:
-        os.rename(staging, root)
-    except OSError:
-        # Another process finished first, or a stale, incomplete copy is in the way.
-        if not (root / COMPLETE_MARKER).exists():
-            shutil.rmtree(root)
-            os.rename(staging, root)
-        else:
-            shutil.rmtree(staging)
+    def fill(folder: Path) -> None:
+        rng = np.random.default_rng(seed)
+        number = 0
+        for split, count in (split_sizes or SPLIT_SIZES).items():
+            for kind in ("images", "masks"):
+                (folder / split / kind).mkdir(parents=True)
+            for _ in range(count):
+                image, mask = draw_sample(rng)
+                Image.fromarray(image).save(folder / split / "images" / f"{number:04d}.png")
+                Image.fromarray(mask).save(folder / split / "masks" / f"{number:04d}.png")
+                number += 1
+
+    write_folder(root, fill)

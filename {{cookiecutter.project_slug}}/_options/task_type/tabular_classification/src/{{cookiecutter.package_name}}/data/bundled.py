@@ -12,14 +12,14 @@ is downloaded. The file has one row per wine:
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from sklearn.datasets import load_wine
 from sklearn.model_selection import train_test_split
+
+from .atomic import write_file
 
 ALCOHOL_LEVELS = {"low": 12.5, "mid": 13.5, "high": float("inf")}
 
@@ -46,19 +46,5 @@ def wine_frame() -> pd.DataFrame:
 
 
 def write_wine_csv(path: Path) -> None:
-    """Write the wine data to `path` unless it is already there.
-
-    Idempotent and safe when several processes call it at once: the file is written
-    beside its destination and renamed into place in one step.
-    """
-    if path.is_file():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, staging = tempfile.mkstemp(prefix=f".{path.name}-", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", newline="") as file:
-            wine_frame().to_csv(file, index=False)
-        os.replace(staging, path)
-    except BaseException:
-        Path(staging).unlink(missing_ok=True)
-        raise
+    """Write the wine data to `path` unless it is already there (idempotent, atomic)."""
+    write_file(path, lambda file: wine_frame().to_csv(file, index=False))

@@ -13,13 +13,13 @@ stratified on 5 quantile bins of the target): only the predefined split reads it
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 from sklearn.datasets import load_diabetes
 from sklearn.model_selection import train_test_split
+
+from .atomic import write_file
 
 TARGET_COLUMN = "target"
 SEX_CODES = {1: "A", 2: "B"}
@@ -42,19 +42,5 @@ def diabetes_frame() -> pd.DataFrame:
 
 
 def write_diabetes(path: Path) -> None:
-    """Write the diabetes CSV to `path` unless it is already there.
-
-    Idempotent and safe when several processes call it at once: the file is
-    written under a temporary name and renamed into place in one step.
-    """
-    if path.exists():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, staging = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".csv", dir=path.parent)
-    try:
-        with os.fdopen(handle, "w", newline="") as file:
-            diabetes_frame().to_csv(file, index=False)
-        os.replace(staging, path)
-    finally:
-        if os.path.exists(staging):
-            os.unlink(staging)
+    """Write the diabetes CSV to `path` unless it is already there (idempotent, atomic)."""
+    write_file(path, lambda file: diabetes_frame().to_csv(file, index=False))

@@ -14,12 +14,12 @@ wrong (a bag-of-words logistic regression scores about 0.91 on the test split).
 from __future__ import annotations
 
 import json
-import os
 import random
-import tempfile
 from pathlib import Path
 
 from sklearn.model_selection import train_test_split
+
+from .atomic import write_file
 
 SENTENCES_PER_TOPIC = 800
 SEED = 0
@@ -405,20 +405,6 @@ def split_corpus(samples: list[dict[str, str]], seed: int = SEED) -> list[dict[s
 
 
 def write_corpus(path: Path) -> None:
-    """Write the corpus to `path` (JSON Lines) unless it is already there.
-
-    Idempotent and safe when several processes call it at once: the file is
-    written under a temporary name and renamed into place in one step.
-    """
-    if path.is_file():
-        return
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, staging = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-            for sample in split_corpus(generate_corpus()):
-                file.write(json.dumps(sample) + "\n")
-        os.replace(staging, path)
-    except BaseException:
-        Path(staging).unlink(missing_ok=True)
-        raise
+    """Write the corpus to `path` (JSON Lines) unless it is already there (idempotent, atomic)."""
+    lines = (json.dumps(sample) + "\n" for sample in split_corpus(generate_corpus()))
+    write_file(path, lambda file: file.writelines(lines))
