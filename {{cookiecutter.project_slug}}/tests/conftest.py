@@ -14,6 +14,9 @@ from {{ cookiecutter.package_name }}.runs import run_dir
 from .tiny_data import write_tiny_dataset
 
 OFFLINE_ENV = {"WANDB_MODE": "offline", "WANDB_SILENT": "true", "MLFLOW_ENABLE_ASYNC_LOGGING": "false"}
+# Set as the loggers' keys during the real run: no file of the run may hold it.
+FAKE_SECRET = "not-a-real-key-0123456789abcdef0123456789abcdef"
+SECRET_ENV = {"WANDB_API_KEY": FAKE_SECRET, "MLFLOW_TRACKING_PASSWORD": FAKE_SECRET}
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +52,7 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, data_args: list[str]) 
     workdir = tmp_path_factory.mktemp("trained_run")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(workdir)
-        for name, value in OFFLINE_ENV.items():
+        for name, value in (OFFLINE_ENV | SECRET_ENV).items():
             patch.setenv(name, value)
         cli = main(["fit", *data_args, "--trainer.max_epochs", "2", "--trainer.log_every_n_steps", "1"])
         return TrainedRun(cli, workdir, run_dir(cli.trainer).resolve())

@@ -14,7 +14,7 @@ from {{ cookiecutter.package_name }}.data import LINKED_TO_MODEL
 from {{ cookiecutter.package_name }}.prediction import CSVPredictionWriter
 from {{ cookiecutter.package_name }}.runs import run_dir
 
-from .conftest import TrainedRun
+from .conftest import FAKE_SECRET, TrainedRun
 
 
 @pytest.mark.parametrize("subcommand", ["fit", "validate", "test", "predict"])
@@ -54,6 +54,21 @@ def test_fit_saves_config_and_checkpoints_in_the_run_folder(trained_run: Trained
     assert (trained_run.folder / "checkpoints" / "best.ckpt").is_file()
 
 
+def test_fit_records_which_sample_went_to_which_split(trained_run: TrainedRun) -> None:
+    with (trained_run.folder / "splits.csv").open() as file:
+        rows = list(csv.DictReader(file))
+    datamodule = trained_run.cli.datamodule
+    assert sorted(row["sample"] for row in rows) == sorted(datamodule.sample_ids)
+    for split, positions in datamodule.split_indices._asdict().items():
+        assert {row["sample"] for row in rows if row["split"] == split} == {datamodule.sample_ids[i] for i in positions}
+
+
+def test_run_files_hold_no_secret(trained_run: TrainedRun) -> None:
+    for path in (trained_run.workdir / "runs").rglob("*"):
+        if path.is_file():
+            assert FAKE_SECRET.encode() not in path.read_bytes(), path
+
+
 def test_fit_ends_by_testing_the_best_checkpoint(trained_run: TrainedRun) -> None:
     tested = [name for name in trained_run.cli.trainer.callback_metrics if name.startswith("test/")]
     assert tested, "fit did not run test on the best checkpoint"
@@ -61,8 +76,9 @@ def test_fit_ends_by_testing_the_best_checkpoint(trained_run: TrainedRun) -> Non
 
 def test_checkpoint_alone_restores_the_model(trained_run: TrainedRun) -> None:
     # After fit, the model holds the best checkpoint's weights: fit ends by testing it.
+    # weights_only: the checkpoint loads without unpickling arbitrary objects.
     restored = LightningModule.load_from_checkpoint(
-        trained_run.folder / "checkpoints" / "best.ckpt", map_location="cpu"
+        trained_run.folder / "checkpoints" / "best.ckpt", map_location="cpu", weights_only=True
     )
     model = trained_run.cli.model.to("cpu").eval()
     assert type(restored) is type(model)

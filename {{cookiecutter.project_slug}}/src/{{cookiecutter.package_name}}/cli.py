@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
@@ -20,7 +21,8 @@ DEFAULT_CONFIG_FILES = [
 
 
 class RunConfigSaver(SaveConfigCallback):
-    """Save the run's config beside its checkpoints, whatever the logger.
+    """Save the run's config, and which sample went to which split (`splits.csv`, to audit
+    any result for leakage), beside its checkpoints, whatever the logger.
 
     Lightning's own callback writes to `trainer.log_dir`, which is the logger's
     shared save_dir under W&B (so the next run aborts rather than overwrite it)
@@ -35,10 +37,15 @@ class RunConfigSaver(SaveConfigCallback):
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         if self.already_saved:
             return
-        path = run_dir(trainer) / self.config_filename
+        folder = run_dir(trainer)
         if trainer.is_global_zero:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self.parser.save(self.config, str(path), skip_none=False, overwrite=True, multifile=self.multifile)
+            folder.mkdir(parents=True, exist_ok=True)
+            config = folder / self.config_filename
+            self.parser.save(self.config, str(config), skip_none=False, overwrite=True, multifile=self.multifile)
+            with (folder / "splits.csv").open("w", newline="") as file:
+                writer = csv.writer(file)
+                writer.writerow(["sample", "split"])
+                writer.writerows(trainer.datamodule.split_membership())
         self.already_saved = True
 
 

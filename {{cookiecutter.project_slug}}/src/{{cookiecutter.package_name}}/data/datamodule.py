@@ -7,14 +7,16 @@ from collections.abc import Callable
 from lightning.pytorch import LightningDataModule
 from torch.utils.data import DataLoader, Dataset
 
-from .splitting import Split
+from .splitting import Split, SplitIndices
 
 
 class SplitDataModule(LightningDataModule):
     """A data module whose samples `split` assigns to train, val and test.
 
-    Subclasses build `train_dataset`, `val_dataset`, `test_dataset` and `predict_dataset`
-    in `setup()`; this class serves them, shuffling the training set only.
+    Subclasses provide `sample_ids` (every sample's name) and `split_indices` (the
+    split's positions in it), and build `train_dataset`, `val_dataset`, `test_dataset`
+    and `predict_dataset` in `setup()`; this class serves them, shuffling the training
+    set only, and reports which sample went to which split.
 
     Args:
         split: How samples are assigned to train, val and test.
@@ -27,6 +29,17 @@ class SplitDataModule(LightningDataModule):
         self.split = split
         self.batch_size = batch_size
         self.num_workers = num_workers
+
+    sample_ids: list[str]
+    split_indices: SplitIndices
+
+    def split_membership(self) -> list[tuple[str, str]]:
+        """(sample, split) for every sample: what a run trained, validated and tested on."""
+        return [
+            (self.sample_ids[position], split)
+            for split, positions in self.split_indices._asdict().items()
+            for position in positions
+        ]
 
     def collate_fn(self) -> Callable | None:
         """How samples become a batch; None: PyTorch's default collation."""

@@ -133,6 +133,10 @@ class ImageClassificationDataModule(SplitDataModule):
         self.prepare_data()
         return list_images(self.data_dir)
 
+    @property
+    def sample_ids(self) -> list[str]:
+        return self.catalog.sample_ids
+
     @cached_property
     def split_indices(self) -> SplitIndices:
         return self.split.assign(self.catalog.sample_ids, self.catalog.labels)

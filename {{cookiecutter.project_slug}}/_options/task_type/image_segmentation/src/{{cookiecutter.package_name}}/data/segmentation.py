@@ -263,6 +263,10 @@ class ImageSegmentationDataModule(SplitDataModule):
         self.prepare_data()
         return list_samples(self.data_dir, self.declared_num_classes, self.ignore_index)
 
+    @property
+    def sample_ids(self) -> list[str]:
+        return self.catalog.sample_ids
+
     @cached_property
     def split_indices(self) -> SplitIndices:
         """Stratified strategies keep the proportions of each image's dominant class."""

@@ -291,6 +291,10 @@ class TabularClassificationDataModule(SplitDataModule):
         self.prepare_data()
         return read_table(self.csv_path, self.target_column, self.categorical_columns, self.id_column)
 
+    @property
+    def sample_ids(self) -> list[str]:
+        return self.table.sample_ids
+
     @cached_property
     def split_indices(self) -> SplitIndices:
         table = self.table

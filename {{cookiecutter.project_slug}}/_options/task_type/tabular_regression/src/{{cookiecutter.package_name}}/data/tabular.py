@@ -290,6 +290,10 @@ class TabularRegressionDataModule(SplitDataModule):
             self.stratify_bins,
         )
 
+    @property
+    def sample_ids(self) -> list[str]:
+        return self.table.sample_ids
+
     @cached_property
     def split_indices(self) -> SplitIndices:
         return self.split.assign(self.table.sample_ids, self.table.labels)

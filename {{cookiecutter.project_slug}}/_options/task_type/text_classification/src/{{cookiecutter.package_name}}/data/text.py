@@ -273,6 +273,10 @@ class TextClassificationDataModule(SplitDataModule):
         self.prepare_data()
         return list_samples(self.data_path, self.text_column, self.label_column, self.split_column)
 
+    @property
+    def sample_ids(self) -> list[str]:
+        return self.catalog.sample_ids
+
     @cached_property
     def split_indices(self) -> SplitIndices:
         catalog = self.catalog
