@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import csv
+import os
+import signal
 from pathlib import Path
 
 import pytest
 import torch
-from lightning.pytorch import LightningModule
+from lightning.pytorch import Callback, LightningModule, Trainer
 
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.data import LINKED_TO_MODEL
@@ -67,6 +69,31 @@ def test_run_files_hold_no_secret(trained_run: TrainedRun) -> None:
     for path in (trained_run.workdir / "runs").rglob("*"):
         if path.is_file():
             assert FAKE_SECRET.encode() not in path.read_bytes(), path
+
+
+class SigtermAfterSteps(Callback):
+    """Send this process SIGTERM, as a cluster scheduler would, after `steps` training steps."""
+
+    def __init__(self, steps: int) -> None:
+        self.steps = steps
+
+    def on_train_batch_end(self, trainer: Trainer, *args: object) -> None:
+        if trainer.global_step == self.steps:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+
+def test_sigterm_saves_a_checkpoint_exits_cleanly_and_resumes(data_args: list[str]) -> None:
+    cli = main([*data_args, "--trainer.max_epochs", "2"], run=False)
+    cli.trainer.callbacks.append(SigtermAfterSteps(2))
+    with pytest.raises(SystemExit) as stop:
+        cli.trainer.fit(cli.model, datamodule=cli.datamodule)
+    assert stop.value.code in (None, 0)
+    checkpoint = run_dir(cli.trainer) / "checkpoints" / "interrupted.ckpt"
+    assert torch.load(checkpoint, map_location="cpu", weights_only=True)["global_step"] == 2
+
+    resumed = main(["fit", *data_args, "--trainer.max_epochs", "2", "--ckpt_path", str(checkpoint)])
+    assert resumed.trainer.state.finished
+    assert resumed.trainer.current_epoch == 2
 
 
 def test_fit_ends_by_testing_the_best_checkpoint(trained_run: TrainedRun) -> None:
