@@ -47,6 +47,7 @@ COMMON_FILES = {
 }
 OPTION_FILES = {
     ("task_type", "image_classification"): {
+        "src/{package}/models/classification.py",
         "src/{package}/data/atomic.py",
         "src/{package}/data/__init__.py",
         "src/{package}/data/digits.py",
@@ -74,6 +75,7 @@ OPTION_FILES = {
         "tests/tiny_data.py",
     },
     ("task_type", "tabular_classification"): {
+        "src/{package}/models/classification.py",
         "src/{package}/data/atomic.py",
         "src/{package}/data/__init__.py",
         "src/{package}/data/bundled.py",
@@ -99,6 +101,7 @@ OPTION_FILES = {
         "tests/tiny_data.py",
     },
     ("task_type", "text_classification"): {
+        "src/{package}/models/classification.py",
         "src/{package}/data/atomic.py",
         "src/{package}/data/__init__.py",
         "src/{package}/data/corpus.py",

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
-from torch import nn
-from torchmetrics import MetricCollection
-from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
 from .backbones import build_backbone
+from .classification import accuracy_and_f1, weighted_cross_entropy
 from .supervised import SupervisedModule
 
 
@@ -31,14 +29,7 @@ class ImageClassifier(SupervisedModule):
         optimizer: OptimizerCallable = torch.optim.AdamW,
         scheduler: LRSchedulerCallable | None = None,
     ) -> None:
-        weight = torch.tensor(class_weights, dtype=torch.float32) if class_weights else None
-        metrics = MetricCollection(
-            {
-                "acc": MulticlassAccuracy(num_classes=num_classes, average="micro"),
-                "f1": MulticlassF1Score(num_classes=num_classes, average="macro"),
-            }
-        )
-        super().__init__(nn.CrossEntropyLoss(weight=weight), metrics, optimizer, scheduler)
+        super().__init__(weighted_cross_entropy(class_weights), accuracy_and_f1(num_classes), optimizer, scheduler)
         self.save_hyperparameters()
         self.network = build_backbone(backbone, num_classes)
 

@@ -8,9 +8,8 @@ from typing import Any
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
-from torchmetrics import MetricCollection
-from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
+from .classification import accuracy_and_f1, weighted_cross_entropy
 from .supervised import SupervisedModule
 
 
@@ -54,14 +53,7 @@ class TabularClassifier(SupervisedModule):
         optimizer: OptimizerCallable = torch.optim.AdamW,
         scheduler: LRSchedulerCallable | None = None,
     ) -> None:
-        weight = torch.tensor(class_weights, dtype=torch.float32) if class_weights else None
-        metrics = MetricCollection(
-            {
-                "acc": MulticlassAccuracy(num_classes=num_classes, average="micro"),
-                "f1": MulticlassF1Score(num_classes=num_classes, average="macro"),
-            }
-        )
-        super().__init__(nn.CrossEntropyLoss(weight=weight), metrics, optimizer, scheduler)
+        super().__init__(weighted_cross_entropy(class_weights), accuracy_and_f1(num_classes), optimizer, scheduler)
         self.save_hyperparameters()
         mean = [0.0] * num_features if numeric_mean is None else list(numeric_mean)
         std = [1.0] * num_features if numeric_std is None else list(numeric_std)

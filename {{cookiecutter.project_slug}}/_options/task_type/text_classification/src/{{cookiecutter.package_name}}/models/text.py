@@ -7,9 +7,8 @@ from typing import Literal
 import torch
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import nn
-from torchmetrics import MetricCollection
-from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
+from .classification import accuracy_and_f1, weighted_cross_entropy
 from .encoders import build_encoder
 from .supervised import SupervisedModule
 
@@ -53,14 +52,7 @@ class TextClassifier(SupervisedModule):
         optimizer: OptimizerCallable = torch.optim.AdamW,
         scheduler: LRSchedulerCallable | None = None,
     ) -> None:
-        weight = torch.tensor(class_weights, dtype=torch.float32) if class_weights else None
-        metrics = MetricCollection(
-            {
-                "acc": MulticlassAccuracy(num_classes=num_classes, average="micro"),
-                "f1": MulticlassF1Score(num_classes=num_classes, average="macro"),
-            }
-        )
-        super().__init__(nn.CrossEntropyLoss(weight=weight), metrics, optimizer, scheduler)
+        super().__init__(weighted_cross_entropy(class_weights), accuracy_and_f1(num_classes), optimizer, scheduler)
         self.save_hyperparameters()
         self.pad_id = pad_id
         self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
