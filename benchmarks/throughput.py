@@ -3,13 +3,15 @@
     PYTHONPATH=src python throughput.py <package_name> <epochs> <repeats>
 
 Prints one JSON object: samples/s of the pipeline's `fit` and of a plain PyTorch loop over
-the same model class, DataLoader and optimizer, and of the DataLoader (decode + transforms)
-against the same samples already decoded in memory. Runs alternate, so that load on the
-machine hits both sides alike; the median of each side is reported.
+the same model class, DataLoader, batch transform, precision and optimizer; and of the
+shipped DataLoader plus the batch transform (from the image cache, and decoding the files
+at every epoch) against the same samples already decoded in memory. Runs alternate, so
+that load on the machine hits every side alike; the median of each side is reported.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import statistics
@@ -51,12 +53,24 @@ def pipeline_fit(main, epochs: int) -> float:
     return samples / (time.perf_counter() - start)
 
 
+def autocast(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
+    """What Lightning's precision setting does around the forward pass, by hand."""
+    dtypes = {"bf16-mixed": torch.bfloat16, "16-mixed": torch.float16}
+    if precision in dtypes:
+        return torch.autocast(device.type, dtype=dtypes[precision])
+    return contextlib.nullcontext()
+
+
 def plain_loop(main, epochs: int) -> float:
+    """What a hand-written loop would do with the same parts: the model, its optimizer, the data
+    module's DataLoader and batch transform (on the device), the precision the config picks."""
     cli = build(main, epochs)
     model, datamodule = cli.model, cli.datamodule
     datamodule.setup("fit")
     loader = datamodule.train_dataloader()
     device = cli.trainer.strategy.root_device
+    precision = str(cli.trainer.precision)
+    scaler = torch.amp.GradScaler(device.type, enabled=precision == "16-mixed")
     model.to(device).train()
     optimizer = model.configure_optimizers()
     optimizer = optimizer["optimizer"] if isinstance(optimizer, dict) else optimizer
@@ -65,49 +79,69 @@ def plain_loop(main, epochs: int) -> float:
     for _ in range(epochs):
         for images, labels in loader:
             images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
-            loss = model.loss(model(images), labels)
+            images = datamodule.batch_transform(images, augment=True)
+            with autocast(device, precision):
+                loss = model.loss(model(images), labels)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            scaler.scale(loss).backward()
+            scaler.step(optimizer)
+            scaler.update()
             samples += len(labels)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
     return samples / (time.perf_counter() - start)
 
 
-def loading(main) -> tuple[float, float]:
-    """(samples/s through the shipped DataLoader, samples/s over the same samples decoded in memory)."""
-    cli = build(main, 1)
+def load_epochs(loader: DataLoader, batch_transform, epochs: int) -> tuple[float, list]:
+    """samples/s of `epochs` passes over `loader`, each batch through `batch_transform`."""
+    samples = 0
+    batches = []
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        for images, labels in loader:
+            batch_transform(images, augment=True)
+            samples += len(labels)
+            if epoch == 0:
+                batches.append((images, labels))
+    return samples / (time.perf_counter() - start), batches
+
+
+def loading(main, epochs: int) -> dict[str, float]:
+    """samples/s through the shipped DataLoader (from the image cache, and decoding the files at
+    every epoch with `cache_dir: null`) and over the same samples held decoded in memory; each
+    batch then goes through the data module's batch transform, as in training."""
+    cli = build(main, epochs)
     datamodule = cli.datamodule
     datamodule.setup("fit")
-    loader = datamodule.train_dataloader()
-    start = time.perf_counter()
-    batches = [batch for batch in loader]
-    shipped = sum(len(labels) for _, labels in batches) / (time.perf_counter() - start)
+    cached, batches = load_epochs(datamodule.train_dataloader(), datamodule.batch_transform, epochs)
     images = torch.cat([images for images, _ in batches])
     labels = torch.cat([labels for _, labels in batches])
-    in_memory = DataLoader(TensorDataset(images, labels), batch_size=datamodule.batch_size, shuffle=True)
-    start = time.perf_counter()
-    count = sum(len(batch_labels) for _, batch_labels in in_memory)
-    return shipped, count / (time.perf_counter() - start)
+    decoded = DataLoader(TensorDataset(images, labels), batch_size=datamodule.batch_size, shuffle=True)
+    in_memory, _ = load_epochs(decoded, datamodule.batch_transform, epochs)
+    uncached_module = main(["--trainer.max_epochs", str(epochs), *PIPELINE_ARGS, "--data.cache_dir", "null"], run=False)
+    uncached_module = uncached_module.datamodule
+    uncached_module.setup("fit")
+    uncached, _ = load_epochs(uncached_module.train_dataloader(), uncached_module.batch_transform, epochs)
+    return {"loader_cached": cached, "loader_decoding": uncached, "loader_in_memory": in_memory}
 
 
 def main() -> None:
     package, epochs, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     cli_main = importlib.import_module(f"{package}.cli").main
-    pipeline, plain, shipped, decoded = [], [], [], []
+    runs: dict[str, list[float]] = {}
     for _ in range(repeats):
-        pipeline.append(pipeline_fit(cli_main, epochs))
-        plain.append(plain_loop(cli_main, epochs))
-        loaded = loading(cli_main)
-        shipped.append(loaded[0])
-        decoded.append(loaded[1])
+        runs.setdefault("pipeline_fit", []).append(pipeline_fit(cli_main, epochs))
+        runs.setdefault("plain_loop", []).append(plain_loop(cli_main, epochs))
+        for name, value in loading(cli_main, epochs).items():
+            runs.setdefault(name, []).append(value)
+    cli = build(cli_main, 1)
     print(
         json.dumps(
             {
-                "pipeline_fit": statistics.median(pipeline),
-                "plain_loop": statistics.median(plain),
-                "loader_shipped": statistics.median(shipped),
-                "loader_in_memory": statistics.median(decoded),
+                **{name: statistics.median(values) for name, values in runs.items()},
                 "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu",
+                "precision": str(cli.trainer.precision),
+                "num_workers": cli.datamodule.loader_workers(),
                 "threads": torch.get_num_threads(),
             }
         )

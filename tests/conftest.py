@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .variants import covering_variants, valid_variants, variant_id
+from .variants import covering_variants, one_variant_per_task, valid_variants, variant_id
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -23,3 +23,5 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         if not metafunc.config.getoption("--all-variants"):
             variants = covering_variants(variants)
         metafunc.parametrize("suite_variant", variants, ids=variant_id)
+    if "task_variant" in metafunc.fixturenames:
+        metafunc.parametrize("task_variant", one_variant_per_task(valid_variants()), ids=variant_id)

@@ -41,8 +41,11 @@ COMMON_FILES = {
     "src/{package}/runs.py",
     "tests/__init__.py",
     "tests/conftest.py",
+    "tests/processes.py",
     "tests/test_cli.py",
+    "tests/test_ddp.py",
     "tests/test_logger.py",
+    "tests/test_resume.py",
     "tests/test_splits.py",
 }
 OPTION_FILES = {
@@ -50,6 +53,7 @@ OPTION_FILES = {
         "src/{package}/models/classification.py",
         "src/{package}/data/atomic.py",
         "src/{package}/data/__init__.py",
+        "src/{package}/data/cache.py",
         "src/{package}/data/digits.py",
         "src/{package}/data/images.py",
         "src/{package}/models/__init__.py",
@@ -63,6 +67,7 @@ OPTION_FILES = {
     ("task_type", "image_segmentation"): {
         "src/{package}/data/atomic.py",
         "src/{package}/data/__init__.py",
+        "src/{package}/data/cache.py",
         "src/{package}/data/segmentation.py",
         "src/{package}/data/shapes.py",
         "src/{package}/models/__init__.py",

@@ -43,6 +43,14 @@ def value_pairs(variant: dict[str, str]) -> set[tuple[tuple[str, str], tuple[str
     return set(itertools.combinations(((key, variant[key]) for key in OPTION_KEYS), 2))
 
 
+def one_variant_per_task(variants: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The first valid variant of each task type, in the template's order of options."""
+    first: dict[str, dict[str, str]] = {}
+    for variant in variants:
+        first.setdefault(variant["task_type"], variant)
+    return list(first.values())
+
+
 def covering_variants(variants: list[dict[str, str]]) -> list[dict[str, str]]:
     """A small subset in which every pair of values of two options that some valid
     variant has appears at least once (and so every value of every option)."""

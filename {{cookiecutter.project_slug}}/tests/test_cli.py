@@ -34,6 +34,27 @@ def test_fit_uses_the_default_configs_without_arguments() -> None:
     assert cli.trainer.max_epochs == cli.config.trainer.max_epochs > 1
 
 
+def test_precision_follows_the_accelerator() -> None:
+    cpu = main(["--trainer.accelerator", "cpu"], run=False)
+    assert cpu.config.trainer.precision == "32-true"
+    assert type(cpu.trainer.precision_plugin).__name__ == "Precision"  # plain float32
+    chosen = main(["--trainer.accelerator", "cpu", "--trainer.precision", "bf16-mixed"], run=False)
+    assert chosen.config.trainer.precision == "bf16-mixed"
+
+
+def test_progress_bar_can_be_turned_off(data_args: list[str]) -> None:
+    cli = main(["fit", *data_args, "--trainer.fast_dev_run", "1", "--trainer.enable_progress_bar", "false"])
+    assert cli.trainer.state.finished
+    assert cli.trainer.progress_bar_callback is None
+
+
+def test_compile_is_opt_in() -> None:
+    assert not main([], run=False).model._compiled_call_impl
+    compiled = main(["--compile", "true"], run=False)
+    assert compiled.model._compiled_call_impl is not None
+    assert isinstance(compiled.model, LightningModule)  # compiled in place: hooks and checkpoint keys kept
+
+
 def test_print_config_round_trip(data_args: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["fit", *data_args, "--print_config"])
@@ -52,8 +73,10 @@ def test_print_config_round_trip(data_args: list[str], capsys: pytest.CaptureFix
 
 def test_fit_saves_config_and_checkpoints_in_the_run_folder(trained_run: TrainedRun) -> None:
     assert (trained_run.folder / "config.yaml").is_file()
-    assert (trained_run.folder / "checkpoints" / "last.ckpt").is_file()
     assert (trained_run.folder / "checkpoints" / "best.ckpt").is_file()
+    # last.ckpt is the end of the last epoch, whether or not it improved the watched metric.
+    last = torch.load(trained_run.folder / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
+    assert last["global_step"] == trained_run.cli.trainer.global_step
 
 
 def test_fit_records_which_sample_went_to_which_split(trained_run: TrainedRun) -> None:
@@ -115,7 +138,8 @@ def test_checkpoint_alone_restores_the_model(trained_run: TrainedRun) -> None:
 
     datamodule = trained_run.cli.datamodule
     datamodule.setup("test")
-    inputs = next(iter(datamodule.test_dataloader()))[0]
+    # As the trainer gives batches to the model: after the data module's on-device transforms.
+    inputs = datamodule.on_after_batch_transfer(next(iter(datamodule.test_dataloader())), 0)[0]
     restored.eval()
     with torch.no_grad():
         torch.testing.assert_close(restored(inputs), model(inputs))

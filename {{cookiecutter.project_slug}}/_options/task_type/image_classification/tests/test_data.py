@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import shutil
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from PIL import Image
@@ -43,22 +45,68 @@ def test_linked_values_reach_the_model(data_dir: Path, data_args: list[str]) -> 
     assert cli.model.loss.weight.tolist() == pytest.approx(cli.datamodule.class_weights)
 
 
-def test_setup_builds_one_plain_dataset_per_split_with_its_own_transform(data_dir: Path, data_args: list[str]) -> None:
+def test_setup_builds_one_plain_dataset_per_split(data_dir: Path, data_args: list[str]) -> None:
     datamodule = make_datamodule(data_dir, data_args)
     datamodule.setup("fit")
     datamodule.setup("test")
     datasets = [datamodule.train_dataset, datamodule.val_dataset, datamodule.test_dataset]
     assert not any(isinstance(dataset, Subset) for dataset in datasets)
     assert sum(len(dataset) for dataset in datasets) == len(CLASS_COLOURS) * sum(IMAGES_PER_SPLIT.values())
-    assert datamodule.train_dataset.transform is not datamodule.val_dataset.transform
     image, label = datamodule.val_dataset[0]
     assert image.shape == (3, datamodule.image_size, datamodule.image_size)
-    assert image.dtype == torch.float32
+    assert image.dtype == torch.uint8
     assert 0 <= label < datamodule.num_classes
-    # Evaluation is deterministic, training is augmented.
-    torch.testing.assert_close(datamodule.val_dataset[0][0], image)
-    train_image = datamodule.train_dataset[0][0]
-    assert not torch.equal(train_image, datamodule.train_dataset[0][0])
+
+
+def test_cached_images_equal_the_decoded_files(data_dir: Path, data_args: list[str]) -> None:
+    cached = make_datamodule(data_dir, data_args)
+    uncached = make_datamodule(data_dir, [*data_args, "--data.cache_dir", "null"])
+    for datamodule in (cached, uncached):
+        datamodule.prepare_data()
+        datamodule.setup("fit")
+    assert isinstance(uncached.train_dataset, ImageFiles)
+    for index in (0, len(cached.train_dataset) - 1):
+        torch.testing.assert_close(cached.train_dataset[index][0], uncached.train_dataset[index][0])
+        assert cached.train_dataset[index][1] == uncached.train_dataset[index][1]
+
+
+def test_image_cache_is_built_once_and_rebuilt_when_a_file_changes(
+    tmp_path: Path, data_dir: Path, data_args: list[str]
+) -> None:
+    images = tmp_path / "images"
+    shutil.copytree(data_dir, images)
+    args = [*data_args, "--data.data_dir", str(images)]
+    first = make_datamodule(images, args).decoded_images()
+    built = first.stat().st_mtime_ns
+    assert make_datamodule(images, args).decoded_images() == first
+    assert first.stat().st_mtime_ns == built
+
+    changed = sorted(images.rglob("*.png"))[0]
+    Image.new("RGB", (16, 16), "white").save(changed)
+    datamodule = make_datamodule(images, args)
+    second = datamodule.decoded_images()
+    assert second != first
+    assert not first.exists()
+    row = datamodule.sample_ids.index(changed.relative_to(images).as_posix())
+    assert (np.load(second, mmap_mode="r")[row] == 255).all()
+
+
+def test_batches_are_normalized_on_their_device_and_augmented_for_training_only(
+    data_dir: Path, data_args: list[str]
+) -> None:
+    datamodule = make_datamodule(data_dir, data_args)
+    datamodule.setup("fit")
+    images = torch.stack([datamodule.train_dataset[i][0] for i in range(4)])
+    evaluated = datamodule.batch_transform(images, augment=False)
+    assert evaluated.dtype == torch.float32
+    assert -1 <= evaluated.min() < evaluated.max() <= 1
+    torch.testing.assert_close(datamodule.batch_transform(images, augment=False), evaluated)
+    augmented = datamodule.batch_transform(images, augment=True)
+    assert augmented.shape == evaluated.shape
+    assert not torch.equal(augmented, evaluated)
+    # Each image of a batch gets its own random move, not the batch's.
+    same = datamodule.batch_transform(images[:1].expand(4, -1, -1, -1), augment=True)
+    assert not torch.equal(same[0], same[1])
 
 
 def test_bundled_digits_are_written_once_and_used_by_default(data_args: list[str], isolated: Path) -> None:
@@ -118,4 +166,4 @@ def test_unreadable_image_is_named_when_read(tmp_path: Path) -> None:
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not a png")
     with pytest.raises(RuntimeError, match=r"broken\.png"):
-        ImageFiles([broken], [0], transform=lambda image: image)[0]
+        ImageFiles([broken], [0], size=8)[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -82,48 +83,80 @@ def test_split_labels_are_each_images_dominant_class(data_dir: Path) -> None:
     assert set(catalog.labels) == set(CLASS_GREY)
 
 
-def test_setup_builds_one_plain_dataset_per_split_with_its_own_transform(data_dir: Path, data_args: list[str]) -> None:
+def test_setup_builds_one_plain_dataset_per_split(data_dir: Path, data_args: list[str]) -> None:
     datamodule = make_datamodule(data_dir, data_args)
     datamodule.setup("fit")
     datamodule.setup("test")
     datasets = [datamodule.train_dataset, datamodule.val_dataset, datamodule.test_dataset]
-    assert all(isinstance(dataset, SegmentationFiles) and not isinstance(dataset, Subset) for dataset in datasets)
+    assert not any(isinstance(dataset, Subset) for dataset in datasets)
     assert sum(len(dataset) for dataset in datasets) == len(CLASS_GREY) * sum(IMAGES_PER_SPLIT.values())
-    assert datamodule.train_dataset.transform is not datamodule.val_dataset.transform
     image, mask = datamodule.val_dataset[0]
     assert image.shape == (3, IMAGE_SIZE, IMAGE_SIZE)
-    assert image.dtype == torch.float32
+    assert image.dtype == torch.uint8
     assert mask.shape == (IMAGE_SIZE, IMAGE_SIZE)
-    assert mask.dtype == torch.int64
-    assert type(image) is torch.Tensor and type(mask) is torch.Tensor
+    assert mask.dtype == torch.int32
     assert set(mask.unique().tolist()) <= {*range(NUM_CLASSES), IGNORE_INDEX}
-    # Evaluation is deterministic, training is augmented.
-    for _ in range(3):
-        torch.testing.assert_close(datamodule.val_dataset[0], (image, mask))
-    train_samples = [datamodule.train_dataset[0][1] for _ in range(20)]
-    assert any(not torch.equal(train_samples[0], sample) for sample in train_samples[1:])
 
 
-def test_augmentation_moves_image_and_mask_alike(data_dir: Path, data_args: list[str], tmp_path: Path) -> None:
+def test_cached_images_and_masks_equal_the_decoded_files(data_dir: Path, data_args: list[str]) -> None:
+    cached = make_datamodule(data_dir, data_args)
+    uncached = make_datamodule(data_dir, [*data_args, "--data.cache_dir", "null"])
+    for datamodule in (cached, uncached):
+        datamodule.prepare_data()
+        datamodule.setup("fit")
+    assert isinstance(uncached.train_dataset, SegmentationFiles)
+    assert not isinstance(cached.train_dataset, SegmentationFiles)
+    for index in (0, len(cached.train_dataset) - 1):
+        torch.testing.assert_close(cached.train_dataset[index], uncached.train_dataset[index])
+
+
+def test_cache_is_built_once_and_rebuilt_when_a_mask_changes(
+    tmp_path: Path, data_dir: Path, data_args: list[str]
+) -> None:
+    root = tmp_path / "data"
+    shutil.copytree(data_dir, root)
+    args = [*data_args, "--data.data_dir", str(root)]
+    first_images, first_masks = make_datamodule(root, args).decoded_arrays()
+    built = first_masks.stat().st_mtime_ns
+    assert make_datamodule(root, args).decoded_arrays() == (first_images, first_masks)
+    assert first_masks.stat().st_mtime_ns == built
+
+    datamodule = make_datamodule(root, args)
+    row = 0
+    changed = datamodule.catalog.masks[row]
+    with Image.open(changed) as mask:
+        size = mask.size
+    Image.fromarray(np.full(size[::-1], IGNORE_INDEX, dtype=np.uint8)).save(changed)
+    datamodule = make_datamodule(root, args)
+    images, masks = datamodule.decoded_arrays()
+    assert masks != first_masks and images != first_images
+    assert not first_masks.exists() and not first_images.exists()
+    assert (np.load(masks, mmap_mode="r")[row] == IGNORE_INDEX).all()
+
+
+def test_batches_are_normalized_and_training_batches_flipped_with_their_masks(
+    data_dir: Path, data_args: list[str], tmp_path: Path
+) -> None:
     # An asymmetric shape whose mask is exactly where the image is bright.
-    mask = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)
+    mask = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.int32)
     mask[2:9, 3:6] = 1
     mask[2:4, 3:12] = 1
-    pixels = np.where(mask[..., None] == 1, 255, 0).astype(np.uint8).repeat(3, axis=2)
-    Image.fromarray(pixels).save(tmp_path / "image.png")
-    Image.fromarray(mask).save(tmp_path / "mask.png")
+    image = torch.from_numpy(np.where(mask == 1, 255, 0).astype(np.uint8)).expand(3, -1, -1)
+    images = image.expand(40, -1, -1, -1)
+    masks = torch.from_numpy(mask).expand(40, -1, -1)
 
     datamodule = make_datamodule(data_dir, data_args)
-    dataset = SegmentationFiles(
-        ["l"], [tmp_path / "image.png"], [tmp_path / "mask.png"], datamodule.train_transform(), IGNORE_INDEX
-    )
+    evaluated, evaluated_masks = datamodule.batch_transform(images, masks, augment=False)
+    assert evaluated.dtype == torch.float32 and evaluated_masks.dtype == torch.int64
+    assert evaluated.min() == -1 and evaluated.max() == 1
+    assert torch.equal(evaluated_masks, masks.long())
+
     torch.manual_seed(0)
-    seen = set()
-    for _ in range(40):
-        image, moved = dataset[0]
-        assert torch.equal(image[0] > 0, moved == 1)
-        seen.add(moved.numpy().tobytes())
-    assert len(seen) == 4  # unflipped, flipped left-right, up-down, both
+    flipped, flipped_masks = datamodule.batch_transform(images, masks, augment=True)
+    for moved_image, moved_mask in zip(flipped, flipped_masks, strict=True):
+        assert torch.equal(moved_image[0] > 0, moved_mask == 1)
+    # Each image of the batch is flipped on its own: unflipped, left-right, up-down, both.
+    assert len({moved_mask.numpy().tobytes() for moved_mask in flipped_masks}) == 4
 
 
 def test_bundled_shapes_are_written_once_and_used_by_default(
@@ -161,6 +194,7 @@ def test_predict_dir_predicts_unlabelled_images(data_dir: Path, data_args: list[
     image, mask = datamodule.predict_dataset[0]
     assert image.shape == (3, IMAGE_SIZE, IMAGE_SIZE)
     assert (mask == IGNORE_INDEX).all()
+    assert datamodule.predict_files == sorted(predict_dir.glob("*.png"))
 
 
 def test_images_pair_with_masks_by_name(tmp_path: Path) -> None:

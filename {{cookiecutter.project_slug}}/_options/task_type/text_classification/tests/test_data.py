@@ -104,7 +104,7 @@ def test_batches_are_token_ids_padded_with_pad_id(datamodule: TextClassification
     datamodule.setup("validate")
     token_ids, labels = next(iter(datamodule.val_dataloader()))
     assert token_ids.dtype == labels.dtype == torch.long
-    assert token_ids.shape[0] == labels.shape[0] == 8
+    assert token_ids.shape[0] == labels.shape[0] == min(datamodule.batch_size, len(datamodule.val_dataset))
     lengths = (token_ids != datamodule.pad_id).sum(dim=1)
     for row, length in zip(token_ids, lengths.tolist(), strict=True):
         assert (row[length:] == datamodule.pad_id).all() and (row[:length] != datamodule.pad_id).all()

@@ -23,7 +23,7 @@ class ClassPredictionWriter(CSVPredictionWriter):
             confidence, predicted = probabilities.max(dim=-1)
             for index, class_index, probability in zip(indices, predicted.tolist(), confidence.tolist(), strict=True):
                 yield (
-                    str(datamodule.predict_dataset.files[index]),
+                    str(datamodule.predict_files[index]),
                     datamodule.class_names[class_index],
                     round(probability, 6),
                 )

@@ -43,14 +43,14 @@ class MaskPredictionWriter(CSVPredictionWriter):
         batch_indices: Sequence[Sequence[int]],
     ) -> Iterator[tuple[str, str, float]]:
         """Write each mask as its row is yielded."""
-        dataset = trainer.datamodule.predict_dataset
+        datamodule = trainer.datamodule
         folder = self.masks_folder(trainer)
         for batch, indices in zip(predictions, batch_indices, strict=True):
             classes = batch["classes"].cpu().numpy()
             confidences = batch["confidence"].cpu().tolist()
             for index, mask, confidence in zip(indices, classes, confidences, strict=True):
-                image_path = dataset.images[index]
-                mask_path = folder / f"{dataset.names[index]}.png"
+                image_path = datamodule.predict_files[index]
+                mask_path = folder / f"{datamodule.predict_names[index]}.png"
                 mask_path.parent.mkdir(parents=True, exist_ok=True)
                 with Image.open(image_path) as image:
                     size = image.size

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import torch
+from kornia import augmentation
 from PIL import Image, UnidentifiedImageError
 from sklearn.utils.class_weight import compute_class_weight
 from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
+from .cache import MappedRows, Pairs, cached_array, fingerprint, read_image
 from .datamodule import SplitDataModule
 from .digits import write_digits
 from .splitting import Split, SplitIndices
@@ -32,24 +34,18 @@ class Catalog(NamedTuple):
 
 
 class ImageFiles(Dataset):
-    """Images read from `files`, each with its class index, through `transform`."""
+    """Images decoded from `files` whenever they are read, each with its class index."""
 
-    def __init__(self, files: list[Path], labels: list[int], transform: Callable) -> None:
+    def __init__(self, files: list[Path], labels: list[int], size: int) -> None:
         self.files = files
         self.labels = labels
-        self.transform = transform
+        self.size = size
 
     def __len__(self) -> int:
         return len(self.files)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
-        path = self.files[index]
-        try:
-            with Image.open(path) as image:
-                pixels = image.convert("RGB")
-        except (OSError, UnidentifiedImageError) as error:
-            raise RuntimeError(f"Cannot read image {path}: {error}") from error
-        return self.transform(pixels), self.labels[index]
+        return read_image(self.files[index], self.size), self.labels[index]
 
 
 def is_readable_image(path: Path) -> bool:
@@ -97,13 +93,20 @@ def list_images(root: Path) -> Catalog:
 class ImageClassificationDataModule(SplitDataModule):
     """Images in class folders (`<data_dir>/<class>/<image>`), split by `split`.
 
+    Loaders yield uint8 images; `on_after_batch_transfer` scales and normalizes them,
+    and augments training batches, on the device that trains (the GPU, where there is one).
+
     Args:
         split: How samples are assigned to train, val and test.
         data_dir: The image folder. None: the bundled digits, written to
             `data/digits` in the working folder on first use.
         image_size: Images are resized to `image_size` x `image_size`.
         batch_size: Samples per batch, on each device.
-        num_workers: Processes that load batches (0: load in the main process).
+        num_workers: Processes that load batches on each device (0: load in the main
+            process; None: from the CPU cores this process may use).
+        cache_dir: Where the images, decoded once, are kept as one memory-mapped array
+            (rebuilt when a file changes). None: decode every image at every epoch, for
+            data sets too large to copy.
         predict_dir: Images to predict (any layout). None: the test split.
     """
 
@@ -113,7 +116,8 @@ class ImageClassificationDataModule(SplitDataModule):
         data_dir: str | None = None,
         image_size: int = 32,
         batch_size: int = 64,
-        num_workers: int = 2,
+        num_workers: int | None = None,
+        cache_dir: str | None = "data/cache",
         predict_dir: str | None = None,
     ) -> None:
         super().__init__(split, batch_size, num_workers)
@@ -121,16 +125,24 @@ class ImageClassificationDataModule(SplitDataModule):
         self.data_dir = Path(data_dir) if data_dir else BUNDLED_DIR
         self.uses_bundled_data = data_dir is None
         self.image_size = image_size
+        self.cache_dir = Path(cache_dir) if cache_dir else None
         self.predict_dir = Path(predict_dir) if predict_dir else None
+        # Per-sample random parameters, applied to whole batches on their device.
+        self.train_augmentation = augmentation.RandomAffine(degrees=10, translate=(0.1, 0.1), scale=(0.9, 1.1), p=1.0)
 
     def prepare_data(self) -> None:
-        """Write the bundled digits if they are the data and not on disk yet."""
+        """Write the bundled digits if they are the data and not on disk yet; decode the images
+        into the cache if it is out of date. Runs once per machine."""
         if self.uses_bundled_data:
             write_digits(self.data_dir)
+        if self.cache_dir is not None:
+            self.decoded_images()
 
     @cached_property
     def catalog(self) -> Catalog:
-        self.prepare_data()
+        # The linked values need the catalog before the trainer calls prepare_data.
+        if self.uses_bundled_data:
+            write_digits(self.data_dir)
         return list_images(self.data_dir)
 
     @property
@@ -163,48 +175,61 @@ class ImageClassificationDataModule(SplitDataModule):
         weights = compute_class_weight("balanced", classes=np.arange(self.num_classes), y=train_labels)
         return [float(weight) for weight in weights]
 
-    def train_transform(self) -> v2.Compose:
-        """Augmentation for training only."""
-        return v2.Compose(
-            [
-                v2.ToImage(),
-                v2.Resize((self.image_size, self.image_size), antialias=True),
-                v2.RandomAffine(degrees=10, translate=(0.1, 0.1), scale=(0.9, 1.1)),
-                v2.ToDtype(torch.float32, scale=True),
-                NORMALIZE,
-            ]
+    def decoded_images(self) -> Path:
+        """Every image of the catalog, decoded and resized, in one array: (samples, 3, size, size)."""
+        files = [self.data_dir / sample_id for sample_id in self.catalog.sample_ids]
+        folder = hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:8]
+        data_name = f"{self.data_dir.name}-{folder}-{self.image_size}px"
+
+        def decode(array: np.ndarray) -> None:
+            for row, path in enumerate(files):
+                array[row] = read_image(path, self.image_size)
+
+        return cached_array(
+            self.cache_dir,
+            f"{data_name}-{fingerprint(files, self.image_size)}",
+            (len(files), 3, self.image_size, self.image_size),
+            np.uint8,
+            decode,
         )
 
-    def eval_transform(self) -> v2.Compose:
-        """Deterministic transform for validation, test and prediction."""
-        return v2.Compose(
-            [
-                v2.ToImage(),
-                v2.Resize((self.image_size, self.image_size), antialias=True),
-                v2.ToDtype(torch.float32, scale=True),
-                NORMALIZE,
-            ]
-        )
-
-    def _split_dataset(self, positions: list[int], transform: Callable) -> ImageFiles:
-        catalog = self.catalog
-        files = [self.data_dir / catalog.sample_ids[i] for i in positions]
-        return ImageFiles(files, [catalog.labels[i] for i in positions], transform)
+    def _split_dataset(self, positions: list[int]) -> Dataset:
+        labels = [self.catalog.labels[i] for i in positions]
+        if self.cache_dir is not None:
+            return Pairs(MappedRows(self.decoded_images(), positions), labels)
+        files = [self.data_dir / self.catalog.sample_ids[i] for i in positions]
+        return ImageFiles(files, labels, self.image_size)
 
     def setup(self, stage: str) -> None:
         split = self.split_indices
         if stage == "fit":
-            self.train_dataset = self._split_dataset(split.train, self.train_transform())
+            self.train_dataset = self._split_dataset(split.train)
         if stage in ("fit", "validate"):
-            self.val_dataset = self._split_dataset(split.val, self.eval_transform())
+            self.val_dataset = self._split_dataset(split.val)
         if stage == "test":
-            self.test_dataset = self._split_dataset(split.test, self.eval_transform())
+            self.test_dataset = self._split_dataset(split.test)
         if stage == "predict":
             if self.predict_dir is None:
-                self.predict_dataset = self._split_dataset(split.test, self.eval_transform())
+                self.predict_dataset = self._split_dataset(split.test)
+                self.predict_files = [self.data_dir / self.catalog.sample_ids[i] for i in split.test]
             else:
                 files = sorted(p for p in self.predict_dir.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
                 if not files:
                     raise ValueError(f"predict_dir {self.predict_dir} holds no images.")
                 # Unlabelled: -1 stands for "no class".
-                self.predict_dataset = ImageFiles(files, [-1] * len(files), self.eval_transform())
+                self.predict_dataset = ImageFiles(files, [-1] * len(files), self.image_size)
+                self.predict_files = files
+
+    def on_after_batch_transfer(
+        self, batch: tuple[torch.Tensor, torch.Tensor], dataloader_idx: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        images, labels = batch
+        training = self.trainer is not None and self.trainer.training
+        return self.batch_transform(images, augment=training), labels
+
+    def batch_transform(self, images: torch.Tensor, augment: bool) -> torch.Tensor:
+        """uint8 images to normalized floats; randomly moved, turned and scaled if `augment`."""
+        images = v2.functional.to_dtype(images, torch.float32, scale=True)
+        if augment:
+            images = self.train_augmentation(images)
+        return NORMALIZE(images)

@@ -31,7 +31,8 @@ class ImageClassifier(SupervisedModule):
     ) -> None:
         super().__init__(weighted_cross_entropy(class_weights), accuracy_and_f1(num_classes), optimizer, scheduler)
         self.save_hyperparameters()
-        self.network = build_backbone(backbone, num_classes)
+        # Channels-last weights: convolutions run in the layout GPU tensor cores (and oneDNN on CPUs) prefer.
+        self.network = build_backbone(backbone, num_classes).to(memory_format=torch.channels_last)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.network(images)

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import hashlib
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import torch
+from kornia import augmentation
 from PIL import Image, UnidentifiedImageError
 from torch.utils.data import Dataset
-from torchvision import tv_tensors
 from torchvision.transforms import v2
 
+from .cache import MappedRows, Pairs, cached_array, fingerprint, read_image
 from .datamodule import SplitDataModule
 from .shapes import write_shapes
 from .splitting import Split, SplitIndices
@@ -34,14 +35,6 @@ def named(culprits: list) -> str:
 
 def image_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
-
-
-def read_image(path: Path) -> Image.Image:
-    try:
-        with Image.open(path) as image:
-            return image.convert("RGB")
-    except (OSError, UnidentifiedImageError) as error:
-        raise RuntimeError(f"Cannot read image {path}: {error}") from error
 
 
 def read_size(path: Path) -> tuple[int, int]:
@@ -68,6 +61,12 @@ def read_mask(path: Path) -> np.ndarray:
     if values.size and values.min() < 0:
         raise ValueError(f"Mask {path} holds the negative value {values.min()}: class indices start at 0.")
     return values
+
+
+def read_resized_mask(path: Path, size: int) -> torch.Tensor:
+    """A mask's class indices resized to `size` x `size` (nearest: no blended classes), int32."""
+    resized = Image.fromarray(read_mask(path).astype(np.int32)).resize((size, size), Image.Resampling.NEAREST)
+    return torch.from_numpy(np.asarray(resized, dtype=np.int32).copy())
 
 
 class Pair(NamedTuple):
@@ -181,36 +180,31 @@ def list_samples(root: Path, num_classes: int | None = None, ignore_index: int =
 
 
 class SegmentationFiles(Dataset):
-    """Images with their masks (or, for unlabelled images, masks of `ignore_index` only),
-    both through `transform`, which moves them alike (a v2 transform: the mask is a tv_tensors.Mask).
+    """Images and their masks, decoded from the files whenever they are read and resized to
+    `size` x `size`: uint8 (3, size, size) and int32 (size, size). Without masks (unlabelled
+    images), masks of `ignore_index` only."""
 
-    Items are `(image, mask)`: float (3, H, W) and int64 (H, W).
-    """
-
-    def __init__(
-        self, names: list[str], images: list[Path], masks: list[Path] | None, transform: Callable, ignore_index: int
-    ) -> None:
-        self.names = names
+    def __init__(self, images: list[Path], masks: list[Path] | None, size: int, ignore_index: int) -> None:
         self.images = images
         self.masks = masks
-        self.transform = transform
+        self.size = size
         self.ignore_index = ignore_index
 
     def __len__(self) -> int:
         return len(self.images)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        image = read_image(self.images[index])
+        image = read_image(self.images[index], self.size)
         if self.masks is None:
-            values = np.full((image.height, image.width), self.ignore_index, dtype=np.int64)
-        else:
-            values = read_mask(self.masks[index])
-        image, mask = self.transform(image, tv_tensors.Mask(torch.from_numpy(values)))
-        return image.as_subclass(torch.Tensor), mask.as_subclass(torch.Tensor)
+            return image, torch.full((self.size, self.size), self.ignore_index, dtype=torch.int32)
+        return image, read_resized_mask(self.masks[index], self.size)
 
 
 class ImageSegmentationDataModule(SplitDataModule):
     """Images and their masks of class indices, paired by file name, split by `split`.
+
+    Loaders yield uint8 images and int32 masks; `on_after_batch_transfer` normalizes the
+    images, and flips training images with their masks, on the device that trains.
 
     Args:
         split: How samples are assigned to train, val and test.
@@ -224,7 +218,11 @@ class ImageSegmentationDataModule(SplitDataModule):
         vertical_flip: Augment with vertical flips too (horizontal flips always); turn off
             where up and down differ, as in street scenes.
         batch_size: Samples per batch, on each device.
-        num_workers: Processes that load batches (0: load in the main process).
+        num_workers: Processes that load batches on each device (0: load in the main
+            process; None: from the CPU cores this process may use).
+        cache_dir: Where the images and masks, decoded once, are kept as memory-mapped
+            arrays (rebuilt when a file changes). None: decode every file at every epoch,
+            for data sets too large to copy.
         predict_dir: Images to predict (any layout, no masks). None: the test split.
     """
 
@@ -237,7 +235,8 @@ class ImageSegmentationDataModule(SplitDataModule):
         image_size: int = 64,
         vertical_flip: bool = True,
         batch_size: int = 32,
-        num_workers: int = 0,
+        num_workers: int | None = None,
+        cache_dir: str | None = "data/cache",
         predict_dir: str | None = None,
     ) -> None:
         super().__init__(split, batch_size, num_workers)
@@ -251,16 +250,27 @@ class ImageSegmentationDataModule(SplitDataModule):
         self.ignore_index = ignore_index
         self.image_size = image_size
         self.vertical_flip = vertical_flip
+        self.cache_dir = Path(cache_dir) if cache_dir else None
         self.predict_dir = Path(predict_dir) if predict_dir else None
+        # Per-sample random flips of whole batches on their device, the same for an image and its mask.
+        flips = [augmentation.RandomHorizontalFlip()]
+        if vertical_flip:
+            flips.append(augmentation.RandomVerticalFlip())
+        self.train_augmentation = augmentation.AugmentationSequential(*flips, data_keys=["input", "mask"])
 
     def prepare_data(self) -> None:
-        """Write the bundled shapes if they are the data and not on disk yet."""
+        """Write the bundled shapes if they are the data and not on disk yet; decode the images
+        and masks into the cache if it is out of date. Runs once per machine."""
         if self.uses_bundled_data:
             write_shapes(self.data_dir)
+        if self.cache_dir is not None:
+            self.decoded_arrays()
 
     @cached_property
     def catalog(self) -> Catalog:
-        self.prepare_data()
+        # The linked values need the catalog before the trainer calls prepare_data.
+        if self.uses_bundled_data:
+            write_shapes(self.data_dir)
         return list_samples(self.data_dir, self.declared_num_classes, self.ignore_index)
 
     @property
@@ -293,59 +303,80 @@ class ImageSegmentationDataModule(SplitDataModule):
         weights = counts.sum() / (self.num_classes * counts)
         return [float(weight) for weight in weights]
 
-    def train_transform(self) -> v2.Compose:
-        """Augmentation for training only: random flips, the same for an image and its mask."""
-        flips = [v2.RandomHorizontalFlip()]
-        if self.vertical_flip:
-            flips.append(v2.RandomVerticalFlip())
-        return v2.Compose(
-            [
-                v2.ToImage(),
-                v2.Resize((self.image_size, self.image_size), antialias=True),
-                *flips,
-                v2.ToDtype(torch.float32, scale=True),
-                NORMALIZE,
-            ]
-        )
+    def decoded_arrays(self) -> tuple[Path, Path]:
+        """Every image and mask of the catalog, decoded and resized, in two arrays:
+        (samples, 3, size, size) uint8 and (samples, size, size) int32."""
+        catalog = self.catalog
+        size = self.image_size
+        stamp = fingerprint([*catalog.images, *catalog.masks], size)
+        folder = hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:8]
+        data_name = f"{self.data_dir.name}-{folder}-{size}px"
 
-    def eval_transform(self) -> v2.Compose:
-        """Deterministic transform for validation, test and prediction."""
-        return v2.Compose(
-            [
-                v2.ToImage(),
-                v2.Resize((self.image_size, self.image_size), antialias=True),
-                v2.ToDtype(torch.float32, scale=True),
-                NORMALIZE,
-            ]
-        )
+        def decode_images(array: np.ndarray) -> None:
+            for row, path in enumerate(catalog.images):
+                array[row] = read_image(path, size)
 
-    def _split_dataset(self, positions: list[int], transform: Callable) -> SegmentationFiles:
+        def decode_masks(array: np.ndarray) -> None:
+            for row, path in enumerate(catalog.masks):
+                array[row] = read_resized_mask(path, size)
+
+        count = len(catalog.images)
+        images = cached_array(
+            self.cache_dir, f"{data_name}-images-{stamp}", (count, 3, size, size), np.uint8, decode_images
+        )
+        masks = cached_array(self.cache_dir, f"{data_name}-masks-{stamp}", (count, size, size), np.int32, decode_masks)
+        return images, masks
+
+    def _split_dataset(self, positions: list[int]) -> Dataset:
+        if self.cache_dir is not None:
+            images, masks = self.decoded_arrays()
+            return Pairs(MappedRows(images, positions), MappedRows(masks, positions))
         catalog = self.catalog
         return SegmentationFiles(
-            names=[catalog.sample_ids[i] for i in positions],
             images=[catalog.images[i] for i in positions],
             masks=[catalog.masks[i] for i in positions],
-            transform=transform,
+            size=self.image_size,
             ignore_index=self.ignore_index,
         )
 
     def setup(self, stage: str) -> None:
         split = self.split_indices
         if stage == "fit":
-            self.train_dataset = self._split_dataset(split.train, self.train_transform())
+            self.train_dataset = self._split_dataset(split.train)
         if stage in ("fit", "validate"):
-            self.val_dataset = self._split_dataset(split.val, self.eval_transform())
+            self.val_dataset = self._split_dataset(split.val)
         if stage == "test":
-            self.test_dataset = self._split_dataset(split.test, self.eval_transform())
+            self.test_dataset = self._split_dataset(split.test)
         if stage == "predict":
             if self.predict_dir is None:
-                self.predict_dataset = self._split_dataset(split.test, self.eval_transform())
+                self.predict_dataset = self._split_dataset(split.test)
+                self.predict_files = [self.catalog.images[i] for i in split.test]
+                self.predict_names = [self.catalog.sample_ids[i] for i in split.test]
             else:
                 if not self.predict_dir.is_dir():
                     raise FileNotFoundError(f"predict_dir {self.predict_dir} does not exist or is not a folder.")
                 files = image_files(self.predict_dir)
                 if not files:
                     raise ValueError(f"predict_dir {self.predict_dir} holds no images.")
-                names = [path.relative_to(self.predict_dir).with_suffix("").as_posix() for path in files]
                 # Unlabelled: every pixel of their masks is the ignore index.
-                self.predict_dataset = SegmentationFiles(names, files, None, self.eval_transform(), self.ignore_index)
+                self.predict_dataset = SegmentationFiles(files, None, self.image_size, self.ignore_index)
+                self.predict_files = files
+                self.predict_names = [path.relative_to(self.predict_dir).with_suffix("").as_posix() for path in files]
+
+    def on_after_batch_transfer(
+        self, batch: tuple[torch.Tensor, torch.Tensor], dataloader_idx: int
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        images, masks = batch
+        training = self.trainer is not None and self.trainer.training
+        return self.batch_transform(images, masks, augment=training)
+
+    def batch_transform(
+        self, images: torch.Tensor, masks: torch.Tensor, augment: bool
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """uint8 images to normalized floats and masks to int64; both flipped alike if `augment`."""
+        images = v2.functional.to_dtype(images, torch.float32, scale=True)
+        masks = masks.long()
+        if augment:
+            images, masks = self.train_augmentation(images, masks[:, None])
+            masks = masks[:, 0]
+        return NORMALIZE(images), masks

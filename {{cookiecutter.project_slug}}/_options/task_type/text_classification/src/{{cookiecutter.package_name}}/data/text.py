@@ -356,7 +356,7 @@ class TextClassificationDataModule(SplitDataModule):
                 self.predict_dataset = TextSamples(texts, [-1] * len(texts))
 
     def collate_fn(self) -> Collate:
-        if self.num_workers > 0:
+        if self.loader_workers() > 0:
             # The tokenizer was trained with threads: let forked workers tokenize without them.
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
         # Reads the tokenizer when a loader is made: after a checkpoint restored it.

@@ -1,0 +1,135 @@
+"""Run the command line in other processes, and what those processes report back.
+
+The callbacks and the profiler here are passed to such a run by import path
+(`tests.processes.<name>`), so the project root is on the run's PYTHONPATH.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch.profilers import PassThroughProfiler
+from lightning.pytorch.trainer.states import TrainerFn
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+def plugin(class_name: str, **init_args: object) -> str:
+    """A callback or profiler of this module as a command-line value."""
+    return json.dumps({"class_path": f"{__name__}.{class_name}", "init_args": init_args})
+
+
+def run_cli(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
+    """Run `python -m {{ cookiecutter.package_name }} <args>` in `cwd`; on timeout, kill it
+    and every process it started (a distributed run's other ranks) and fail."""
+    path = [str(PROJECT_ROOT / "src"), str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, path))}
+    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", *args]
+    with subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    ) as process:
+        try:
+            output, _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            output, _ = process.communicate()
+            raise AssertionError(f"{' '.join(command)} ran over {timeout} s:\n{output[-5000:]}") from None
+    return subprocess.CompletedProcess(command, process.returncode, output)
+
+
+def write_record(folder: str, name: str, record: dict[str, Any]) -> None:
+    path = Path(folder) / f"{name}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(record))
+
+
+class KillInEpoch(Callback):
+    """SIGKILL this process after the middle batch of epoch `epoch` (0-based), as an
+    out-of-memory killer or a lost node would: no hook, no checkpoint, no clean-up.
+    Records where it stopped in `marker` first."""
+
+    def __init__(self, epoch: int, marker: str) -> None:
+        self.epoch = epoch
+        self.marker = marker
+
+    def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args: Any) -> None:
+        batch_idx = args[-1]
+        if trainer.current_epoch == self.epoch and batch_idx == (trainer.num_training_batches - 1) // 2:
+            Path(self.marker).write_text(
+                json.dumps(
+                    {
+                        "epoch": trainer.current_epoch,
+                        "batch_idx": batch_idx,
+                        "batches": trainer.num_training_batches,
+                        "global_step": trainer.global_step,
+                    }
+                )
+            )
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+class DistributedProbe(Callback):
+    """Record what each process of a distributed run saw, as `<folder>/<what>-rank<N>.json`:
+    its split, its checkpoint folder, which test samples it evaluated and the test
+    metrics it logged."""
+
+    def __init__(self, folder: str) -> None:
+        self.folder = folder
+
+    def _write(self, trainer: Trainer, what: str, record: dict[str, Any]) -> None:
+        write_record(self.folder, f"{what}-rank{trainer.global_rank}", record)
+
+    def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self._write(
+            trainer,
+            "fit",
+            {
+                "world_size": trainer.world_size,
+                "pid": os.getpid(),
+                "split": trainer.datamodule.split_membership(),
+                "checkpoint_dir": trainer.checkpoint_callback.dirpath,
+            },
+        )
+
+    def on_test_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        loader = trainer.test_dataloaders
+        batches = [list(batch) for batch in loader.batch_sampler]
+        self._write(trainer, "test-batches", {"dataset_size": len(loader.dataset), "batches": batches})
+
+    def on_test_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        logged = {name: float(value) for name, value in trainer.callback_metrics.items() if name.startswith("test/")}
+        self._write(trainer, "test-metrics", logged)
+
+
+class PrepareDataCounter(PassThroughProfiler):
+    """Record, in `<folder>/prepare_data-<pid>.json`, each Trainer stage this process ran
+    and how often Lightning called the data module's `prepare_data` hook in it.
+
+    A profiler, because Lightning calls `prepare_data` before any callback hook and
+    profiles each call: this counts the hook without changing the data module.
+    """
+
+    def __init__(self, folder: str) -> None:
+        super().__init__()
+        self.folder = folder
+        self.stages: list[dict[str, Any]] = []
+
+    def setup(self, stage: str, local_rank: int | None = None, log_dir: str | None = None) -> None:
+        super().setup(stage, local_rank, log_dir)
+        self.stages.append({"stage": TrainerFn(stage).value, "local_rank": local_rank, "prepare_data": 0})
+        self._save()
+
+    def start(self, action_name: str) -> None:
+        if action_name.startswith("[LightningDataModule]") and action_name.endswith(".prepare_data"):
+            self.stages[-1]["prepare_data"] += 1
+            self._save()
+
+    def _save(self) -> None:
+        write_record(self.folder, f"prepare_data-{os.getpid()}", {"stages": self.stages})

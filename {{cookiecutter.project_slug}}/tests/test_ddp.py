@@ -1,0 +1,75 @@
+"""`fit` on two CPU processes with DDP (gloo), as on two GPUs or two machines."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from {{ cookiecutter.package_name }}.cli import main
+
+from .processes import plugin, run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def records(folder: Path, pattern: str) -> list[dict]:
+    return [json.loads(path.read_text()) for path in sorted(folder.glob(pattern))]
+
+
+def test_ddp_fit_on_two_processes(data_args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    probe_dir = tmp_path / "probe"
+    run = run_cli(
+        [
+            "fit",
+            *data_args,
+            "--trainer.accelerator=cpu",
+            "--trainer.devices=2",
+            "--trainer.strategy=ddp",
+            "--trainer.max_epochs=2",
+            "--trainer.enable_progress_bar=false",
+            f"--trainer.callbacks+={plugin('DistributedProbe', folder=str(probe_dir))}",
+            f"--trainer.profiler={plugin('PrepareDataCounter', folder=str(probe_dir))}",
+        ],
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stdout[-5000:]
+
+    fits = records(probe_dir, "fit-rank*.json")
+    assert [fit["world_size"] for fit in fits] == [2, 2]
+    assert fits[0]["pid"] != fits[1]["pid"], "the two ranks ran in one process"
+    assert fits[0]["split"] == fits[1]["split"], "the ranks trained on different splits"
+
+    # prepare_data writes files: once per machine (local rank 0), for fit and for the test after it.
+    stages = [stage for counter in records(probe_dir, "prepare_data-*.json") for stage in counter["stages"]]
+    for name in ("fit", "test"):
+        ran = [stage for stage in stages if stage["stage"] == name]
+        assert len(ran) == 2, f"{name} ran in {len(ran)} processes"
+        assert sorted(stage["prepare_data"] for stage in ran) == [0, 1], f"prepare_data during {name}: {ran}"
+
+    # Every test sample was evaluated by exactly one rank, and both ranks logged the same
+    # metrics: reduced over all the samples, not over each rank's share.
+    shares = records(probe_dir, "test-batches-rank*.json")
+    evaluated = [index for share in shares for batch in share["batches"] for index in batch]
+    assert sorted(evaluated) == list(range(shares[0]["dataset_size"]))
+    assert all(share["batches"] for share in shares), "a rank evaluated nothing"
+    rank0_metrics, rank1_metrics = records(probe_dir, "test-metrics-rank*.json")
+    assert rank0_metrics and rank0_metrics == rank1_metrics
+
+    # One run folder, one set of checkpoints: the other rank wrote none of its own.
+    assert fits[0]["checkpoint_dir"] == fits[1]["checkpoint_dir"]
+    checkpoints = sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("*.ckpt"))
+    checkpoint_dir = Path(fits[0]["checkpoint_dir"])
+    assert checkpoints == [checkpoint_dir / "best.ckpt", checkpoint_dir / "last.ckpt"]
+
+    # The reduced metrics are those of one process testing the same checkpoint. Not the loss:
+    # Lightning averages it over batches, and a class-weighted loss is a mean weighted by class,
+    # so it depends on how the samples are batched.
+    monkeypatch.chdir(tmp_path)
+    single = main(["test", *data_args, "--ckpt_path", str(checkpoint_dir / "best.ckpt")])
+    metrics = [name for name in rank0_metrics if not name.endswith("/loss")]
+    assert metrics, f"no test metric besides the loss: {rank0_metrics}"
+    single_metrics = {name: float(single.trainer.callback_metrics[name]) for name in metrics}
+    assert single_metrics == pytest.approx({name: rank0_metrics[name] for name in metrics}, rel=1e-5)
