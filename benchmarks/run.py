@@ -1,6 +1,6 @@
 """Benchmark the template: render variants, time them, compare the pipeline with plain PyTorch.
 
-    python benchmarks/run.py [--epochs 3] [--repeats 3] [--tasks image_classification ...]
+    python benchmarks/run.py [--epochs 4] [--repeats 3] [--tasks image_classification ...]
 
 Prints a Markdown table. Every figure comes from this one run, so the ratios hold on a
 noisy machine: the two sides of each ratio are measured in alternation.
@@ -52,10 +52,14 @@ def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--epochs", type=int, default=3, help="epochs per throughput measurement")
+    parser.add_argument(
+        "--epochs", type=int, default=4, help="epochs per throughput measurement, the first one for warm-up"
+    )
     parser.add_argument("--repeats", type=int, default=3, help="alternating measurements per side")
     parser.add_argument("--tasks", nargs="*", default=TEMPLATE_CONTEXT["task_type"])
     args = parser.parse_args()
+    if args.epochs < 2:
+        parser.error(f"--epochs {args.epochs}: the first epoch is a warm-up, so at least 2 are needed")
 
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)

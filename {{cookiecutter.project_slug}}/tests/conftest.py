@@ -40,6 +40,21 @@ def data_args(data_dir: Path) -> list[str]:
 
 
 @dataclass(frozen=True)
+class DefaultBuild:
+    cli: LightningCLI  # built with run=False from the default configs alone
+    workdir: Path  # its working folder, where the bundled data were written
+
+
+@pytest.fixture(scope="session")
+def default_build(tmp_path_factory: pytest.TempPathFactory) -> DefaultBuild:
+    """The CLI built from the default configs with no argument, once: it writes the bundled data."""
+    workdir = tmp_path_factory.mktemp("default_build")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(workdir)
+        return DefaultBuild(main([], run=False), workdir)
+
+
+@dataclass(frozen=True)
 class TrainedRun:
     cli: LightningCLI
     workdir: Path  # the working folder of the run: relative paths in its config start here

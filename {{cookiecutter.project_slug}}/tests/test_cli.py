@@ -11,12 +11,12 @@ import pytest
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
 
-from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.cli import default_precision, main
 from {{ cookiecutter.package_name }}.data import LINKED_TO_MODEL
 from {{ cookiecutter.package_name }}.prediction import CSVPredictionWriter
 from {{ cookiecutter.package_name }}.runs import run_dir
 
-from .conftest import FAKE_SECRET, TrainedRun
+from .conftest import FAKE_SECRET, DefaultBuild, TrainedRun
 
 
 @pytest.mark.parametrize("subcommand", ["fit", "validate", "test", "predict"])
@@ -27,32 +27,34 @@ def test_subcommand_runs_with_fast_dev_run(subcommand: str, data_args: list[str]
         assert cli.model.hparams[name] == getattr(cli.datamodule, name)
 
 
-def test_fit_uses_the_default_configs_without_arguments() -> None:
-    cli = main([], run=False)
+def test_fit_uses_the_default_configs_without_arguments(default_build: DefaultBuild) -> None:
+    cli = default_build.cli
     assert type(cli.model).__module__.startswith("{{ cookiecutter.package_name }}.models")
     assert type(cli.datamodule).__module__.startswith("{{ cookiecutter.package_name }}.data")
     assert cli.trainer.max_epochs == cli.config.trainer.max_epochs > 1
+    assert cli.model._compiled_call_impl is None  # torch.compile is opt-in
 
 
-def test_precision_follows_the_accelerator() -> None:
-    cpu = main(["--trainer.accelerator", "cpu"], run=False)
-    assert cpu.config.trainer.precision == "32-true"
-    assert type(cpu.trainer.precision_plugin).__name__ == "Precision"  # plain float32
-    chosen = main(["--trainer.accelerator", "cpu", "--trainer.precision", "bf16-mixed"], run=False)
-    assert chosen.config.trainer.precision == "bf16-mixed"
+def test_precision_follows_the_accelerator(data_args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    assert main([*data_args, "--trainer.accelerator", "cpu"], run=False).config.trainer.precision == "32-true"
+    assert default_precision(on_cuda=False) == "32-true"
+    for bf16, expected in ((True, "bf16-mixed"), (False, "16-mixed")):
+        monkeypatch.setattr(torch.cuda, "is_bf16_supported", lambda bf16=bf16: bf16)
+        assert default_precision(on_cuda=True) == expected
 
 
 def test_progress_bar_can_be_turned_off(data_args: list[str]) -> None:
-    cli = main(["fit", *data_args, "--trainer.fast_dev_run", "1", "--trainer.enable_progress_bar", "false"])
-    assert cli.trainer.state.finished
+    # Lightning refuses a progress bar callback with enable_progress_bar false, as the Trainer is built.
+    cli = main([*data_args, "--trainer.enable_progress_bar", "false"], run=False)
     assert cli.trainer.progress_bar_callback is None
 
 
-def test_compile_is_opt_in() -> None:
-    assert not main([], run=False).model._compiled_call_impl
-    compiled = main(["--compile", "true"], run=False)
-    assert compiled.model._compiled_call_impl is not None
-    assert isinstance(compiled.model, LightningModule)  # compiled in place: hooks and checkpoint keys kept
+def test_compile_is_opt_in(data_args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled = []
+    # Recorded, not run: compiling is torch's business, and importing its compiler takes seconds.
+    monkeypatch.setattr(torch.nn.Module, "compile", lambda module, *args, **kwargs: compiled.append(module))
+    cli = main([*data_args, "--compile", "true"], run=False)
+    assert compiled == [cli.model]
 
 
 def test_print_config_round_trip(data_args: list[str], capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from {{ cookiecutter.package_name }}.data import ImageClassificationDataModule
 from {{ cookiecutter.package_name }}.data.digits import write_digits
 from {{ cookiecutter.package_name }}.data.images import ImageFiles, list_images
 
+from .conftest import DefaultBuild
 from .tiny_data import CLASS_COLOURS, IMAGES_PER_SPLIT
 
 
@@ -75,15 +76,18 @@ def test_image_cache_is_built_once_and_rebuilt_when_a_file_changes(
 ) -> None:
     images = tmp_path / "images"
     shutil.copytree(data_dir, images)
-    args = [*data_args, "--data.data_dir", str(images)]
-    first = make_datamodule(images, args).decoded_images()
+    datamodule = make_datamodule(images, data_args)
+    rebuilt = [
+        ImageClassificationDataModule(datamodule.split, str(images), image_size=datamodule.image_size) for _ in range(2)
+    ]
+    first = datamodule.decoded_images()
     built = first.stat().st_mtime_ns
-    assert make_datamodule(images, args).decoded_images() == first
+    assert rebuilt[0].decoded_images() == first
     assert first.stat().st_mtime_ns == built
 
     changed = sorted(images.rglob("*.png"))[0]
     Image.new("RGB", (16, 16), "white").save(changed)
-    datamodule = make_datamodule(images, args)
+    datamodule = rebuilt[1]
     second = datamodule.decoded_images()
     assert second != first
     assert not first.exists()
@@ -109,8 +113,11 @@ def test_batches_are_normalized_on_their_device_and_augmented_for_training_only(
     assert not torch.equal(same[0], same[1])
 
 
-def test_bundled_digits_are_written_once_and_used_by_default(data_args: list[str], isolated: Path) -> None:
-    datamodule = make_datamodule(None, data_args)
+def test_bundled_digits_are_written_once_and_used_by_default(
+    default_build: DefaultBuild, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(default_build.workdir)
+    datamodule = default_build.cli.datamodule
     assert datamodule.num_classes == 10
     files = sorted(datamodule.data_dir.rglob("*.png"))
     assert len(files) == 1797

@@ -115,20 +115,21 @@ def test_cache_is_built_once_and_rebuilt_when_a_mask_changes(
 ) -> None:
     root = tmp_path / "data"
     shutil.copytree(data_dir, root)
-    args = [*data_args, "--data.data_dir", str(root)]
-    first_images, first_masks = make_datamodule(root, args).decoded_arrays()
+    datamodule = make_datamodule(root, data_args)
+    rebuilt = [
+        ImageSegmentationDataModule(datamodule.split, str(root), image_size=datamodule.image_size) for _ in range(2)
+    ]
+    first_images, first_masks = datamodule.decoded_arrays()
     built = first_masks.stat().st_mtime_ns
-    assert make_datamodule(root, args).decoded_arrays() == (first_images, first_masks)
+    assert rebuilt[0].decoded_arrays() == (first_images, first_masks)
     assert first_masks.stat().st_mtime_ns == built
 
-    datamodule = make_datamodule(root, args)
     row = 0
     changed = datamodule.catalog.masks[row]
     with Image.open(changed) as mask:
         size = mask.size
     Image.fromarray(np.full(size[::-1], IGNORE_INDEX, dtype=np.uint8)).save(changed)
-    datamodule = make_datamodule(root, args)
-    images, masks = datamodule.decoded_arrays()
+    images, masks = rebuilt[1].decoded_arrays()
     assert masks != first_masks and images != first_images
     assert not first_masks.exists() and not first_images.exists()
     assert (np.load(masks, mmap_mode="r")[row] == IGNORE_INDEX).all()
