@@ -39,6 +39,13 @@ def fingerprint(files: Sequence[Path], *settings: object) -> str:
     return digest.hexdigest()[:16]
 
 
+def data_name(data_dir: Path, size: int) -> str:
+    """The name of a data folder's arrays at one image size: the folder's name, a digest of
+    its absolute path (two folders of one name do not share arrays) and the size."""
+    folder = hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:8]
+    return f"{data_dir.name}-{folder}-{size}px"
+
+
 def cached_array(
     folder: Path, key: str, shape: tuple[int, ...], dtype: np.dtype, fill: Callable[[np.ndarray], None]
 ) -> Path:
@@ -63,8 +70,8 @@ def cached_array(
     except BaseException:
         Path(staging).unlink(missing_ok=True)
         raise
-    data_name = key.rsplit("-", 1)[0]
-    for stale in folder.glob(f"{data_name}-*.npy"):
+    prefix = key.rsplit("-", 1)[0]
+    for stale in folder.glob(f"{prefix}-*.npy"):
         if stale != path:
             stale.unlink(missing_ok=True)
     return path

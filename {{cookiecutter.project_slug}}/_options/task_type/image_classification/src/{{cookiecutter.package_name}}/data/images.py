@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
@@ -15,7 +14,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
-from .cache import MappedRows, Pairs, cached_array, fingerprint, read_image
+from .cache import MappedRows, Pairs, cached_array, data_name, fingerprint, read_image
 from .datamodule import SplitDataModule
 from .digits import write_digits
 from .splitting import Split, SplitIndices
@@ -178,8 +177,6 @@ class ImageClassificationDataModule(SplitDataModule):
     def decoded_images(self) -> Path:
         """Every image of the catalog, decoded and resized, in one array: (samples, 3, size, size)."""
         files = [self.data_dir / sample_id for sample_id in self.catalog.sample_ids]
-        folder = hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:8]
-        data_name = f"{self.data_dir.name}-{folder}-{self.image_size}px"
 
         def decode(array: np.ndarray) -> None:
             for row, path in enumerate(files):
@@ -187,7 +184,7 @@ class ImageClassificationDataModule(SplitDataModule):
 
         return cached_array(
             self.cache_dir,
-            f"{data_name}-{fingerprint(files, self.image_size)}",
+            f"{data_name(self.data_dir, self.image_size)}-{fingerprint(files, self.image_size)}",
             (len(files), 3, self.image_size, self.image_size),
             np.uint8,
             decode,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
@@ -14,7 +13,7 @@ from PIL import Image, UnidentifiedImageError
 from torch.utils.data import Dataset
 from torchvision.transforms import v2
 
-from .cache import MappedRows, Pairs, cached_array, fingerprint, read_image
+from .cache import MappedRows, Pairs, cached_array, data_name, fingerprint, read_image
 from .datamodule import SplitDataModule
 from .shapes import write_shapes
 from .splitting import Split, SplitIndices
@@ -309,8 +308,7 @@ class ImageSegmentationDataModule(SplitDataModule):
         catalog = self.catalog
         size = self.image_size
         stamp = fingerprint([*catalog.images, *catalog.masks], size)
-        folder = hashlib.sha256(str(self.data_dir.resolve()).encode()).hexdigest()[:8]
-        data_name = f"{self.data_dir.name}-{folder}-{size}px"
+        name = data_name(self.data_dir, size)
 
         def decode_images(array: np.ndarray) -> None:
             for row, path in enumerate(catalog.images):
@@ -321,10 +319,8 @@ class ImageSegmentationDataModule(SplitDataModule):
                 array[row] = read_resized_mask(path, size)
 
         count = len(catalog.images)
-        images = cached_array(
-            self.cache_dir, f"{data_name}-images-{stamp}", (count, 3, size, size), np.uint8, decode_images
-        )
-        masks = cached_array(self.cache_dir, f"{data_name}-masks-{stamp}", (count, size, size), np.int32, decode_masks)
+        images = cached_array(self.cache_dir, f"{name}-images-{stamp}", (count, 3, size, size), np.uint8, decode_images)
+        masks = cached_array(self.cache_dir, f"{name}-masks-{stamp}", (count, size, size), np.int32, decode_masks)
         return images, masks
 
     def _split_dataset(self, positions: list[int]) -> Dataset:
