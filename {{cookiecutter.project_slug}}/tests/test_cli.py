@@ -1,22 +1,28 @@
-"""The command line, called in process: every subcommand, the config round trip, checkpoints."""
+"""The command line, called in process: every subcommand, the config round trip, checkpoints;
+and once in another process, installed, from an empty folder."""
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 import torch
-from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch import Callback, Trainer
 
+from {{ cookiecutter.package_name }} import load_model
 from {{ cookiecutter.package_name }}.cli import default_precision, main
 from {{ cookiecutter.package_name }}.data import LINKED_TO_MODEL
 from {{ cookiecutter.package_name }}.prediction import CSVPredictionWriter
 from {{ cookiecutter.package_name }}.runs import run_dir
 
 from .conftest import FAKE_SECRET, DefaultBuild, TrainedRun
+from .tiny_data import write_predict_inputs
 
 
 @pytest.mark.parametrize("subcommand", ["fit", "validate", "test", "predict"])
@@ -33,6 +39,20 @@ def test_fit_uses_the_default_configs_without_arguments(default_build: DefaultBu
     assert type(cli.datamodule).__module__.startswith("{{ cookiecutter.package_name }}.data")
     assert cli.trainer.max_epochs == cli.config.trainer.max_epochs > 1
     assert cli.model._compiled_call_impl is None  # torch.compile is opt-in
+
+
+def test_the_command_runs_from_any_folder_with_its_packaged_configs(tmp_path: Path) -> None:
+    # A new process in an empty folder: the configs come from the installed package, not a checkout.
+    run = subprocess.run(
+        [sys.executable, "-m", "{{ cookiecutter.package_name }}", "fit", "--help"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("usage: python -m {{ cookiecutter.package_name }} [options] fit")
+    assert type(main([], run=False).model).__name__ in run.stdout  # the model the packaged model.yaml names
 
 
 def test_precision_follows_the_accelerator(data_args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -107,18 +127,20 @@ class SigtermAfterSteps(Callback):
             os.kill(os.getpid(), signal.SIGTERM)
 
 
-def test_sigterm_saves_a_checkpoint_exits_cleanly_and_resumes(data_args: list[str]) -> None:
-    cli = main([*data_args, "--trainer.max_epochs", "2"], run=False)
-    cli.trainer.callbacks.append(SigtermAfterSteps(2))
+def test_sigterm_saves_a_checkpoint_exits_as_terminated_and_resumes(data_args: list[str], isolated: Path) -> None:
+    fit = ["fit", *data_args, "--trainer.max_epochs", "2"]
+    sigterm = json.dumps({"class_path": f"{__name__}.SigtermAfterSteps", "init_args": {"steps": 2}})
     with pytest.raises(SystemExit) as stop:
-        cli.trainer.fit(cli.model, datamodule=cli.datamodule)
-    assert stop.value.code in (None, 0)
-    checkpoint = run_dir(cli.trainer) / "checkpoints" / "interrupted.ckpt"
+        main([*fit, f"--trainer.callbacks+={sigterm}"])
+    # 128 + SIGTERM, as a process killed by SIGTERM: schedulers requeue the job instead of marking it done.
+    assert stop.value.code == 143
+    (checkpoint,) = isolated.rglob("interrupted.ckpt")
     assert torch.load(checkpoint, map_location="cpu", weights_only=True)["global_step"] == 2
 
-    resumed = main(["fit", *data_args, "--trainer.max_epochs", "2", "--ckpt_path", str(checkpoint)])
+    resumed = main([*fit, "--ckpt_path", str(checkpoint)])
     assert resumed.trainer.state.finished
     assert resumed.trainer.current_epoch == 2
+    assert run_dir(resumed.trainer).resolve() == checkpoint.parent.parent, "the resumed run opened another folder"
 
 
 def test_fit_ends_by_testing_the_best_checkpoint(trained_run: TrainedRun) -> None:
@@ -128,10 +150,8 @@ def test_fit_ends_by_testing_the_best_checkpoint(trained_run: TrainedRun) -> Non
 
 def test_checkpoint_alone_restores_the_model(trained_run: TrainedRun) -> None:
     # After fit, the model holds the best checkpoint's weights: fit ends by testing it.
-    # weights_only: the checkpoint loads without unpickling arbitrary objects.
-    restored = LightningModule.load_from_checkpoint(
-        trained_run.folder / "checkpoints" / "best.ckpt", map_location="cpu", weights_only=True
-    )
+    # load_model reads it without unpickling arbitrary objects (weights_only).
+    restored = load_model(trained_run.folder / "checkpoints" / "best.ckpt")
     model = trained_run.cli.model.to("cpu").eval()
     assert type(restored) is type(model)
     restored_state = restored.state_dict()
@@ -142,7 +162,6 @@ def test_checkpoint_alone_restores_the_model(trained_run: TrainedRun) -> None:
     datamodule.setup("test")
     # As the trainer gives batches to the model: after the data module's on-device transforms.
     inputs = datamodule.on_after_batch_transfer(next(iter(datamodule.test_dataloader())), 0)[0]
-    restored.eval()
     with torch.no_grad():
         torch.testing.assert_close(restored(inputs), model(inputs))
 
@@ -154,3 +173,32 @@ def test_predict_from_a_checkpoint_writes_one_row_per_sample(trained_run: Traine
         rows = list(csv.reader(file))
     assert rows[0] == list(writer.header)
     assert len(rows) - 1 == len(cli.datamodule.predict_dataset)
+
+
+def numeric_columns(rows: list[dict[str, str]]) -> dict[str, list[float]]:
+    """The columns of `rows` whose every value is a number."""
+    columns = {}
+    for name in rows[0]:
+        try:
+            columns[name] = [float(row[name]) for row in rows]
+        except ValueError:
+            continue
+    return columns
+
+
+def test_predict_in_bf16_mixed_precision_matches_float32(
+    trained_run: TrainedRun, data_args: list[str], tmp_path: Path
+) -> None:
+    """What a GPU runs by default, on the CPU: bf16 autocast must not move predictions by more
+    than 2 % of their range (probabilities: 2 points)."""
+    predict_args, _, _ = write_predict_inputs(tmp_path / "inputs")
+    checkpoint = str(trained_run.folder / "checkpoints" / "best.ckpt")
+    predicted = {}
+    for precision in ("32-true", "bf16-mixed"):
+        cli = main(["predict", *data_args, *predict_args, "--ckpt_path", checkpoint, "--trainer.precision", precision])
+        with (run_dir(cli.trainer) / "predictions.csv").open() as file:
+            predicted[precision] = numeric_columns(list(csv.DictReader(file)))
+    assert predicted["32-true"], "predictions.csv has no numeric column"
+    for name, full in predicted["32-true"].items():
+        tolerance = 0.02 * max(max(full) - min(full), 1.0)
+        assert predicted["bf16-mixed"][name] == pytest.approx(full, abs=tolerance), name

@@ -1,3 +1,3 @@
 from .cli import main
 
-main()
+main(prog=f"python -m {__package__}")

@@ -1,33 +1,45 @@
-"""The command line: `python -m {{ cookiecutter.package_name }} fit|validate|test|predict`."""
+"""The command line: `python -m {{ cookiecutter.package_name }} fit|validate|test|predict|export|serve`."""
 
 from __future__ import annotations
 
 import csv
 import importlib
+import signal
+import sys
+from functools import partial
+from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 import torch
-from jsonargparse import Namespace
+from jsonargparse import CLI, Namespace
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import ProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from .data import LINKED_TO_MODEL
-from .runs import run_dir
+from .runs import continue_run, find_checkpoint, new_run_folder, requeued_checkpoint, run_dir
 
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
-CONFIG_DIR = Path(__file__).resolve().parents[2] / "configs"
-# Applied in this order: later files add to or override earlier ones. callbacks.yaml comes
-# first so that the task's best-metric checkpoint is `trainer.checkpoint_callback`.
-DEFAULT_CONFIG_FILES = [
-    str(CONFIG_DIR / name)
-    for name in ("callbacks.yaml", "trainer.yaml", "model.yaml", "data.yaml", "split.yaml", "logger.yaml")
-]
+# Subcommands that start from a checkpoint alone, outside Lightning's Trainer: their modules,
+# imported when they run (ONNX and the web server are not needed to train).
+DEPLOYMENT_COMMANDS = {"export": "export", "serve": "serving"}
+# The default configs ship inside the package, so that an installed project runs from any folder.
+# Applied in this order: later files add to or override earlier ones. callbacks.yaml comes first
+# so that the task's best-metric checkpoint is `trainer.checkpoint_callback`.
+CONFIG_FILES = ("callbacks.yaml", "trainer.yaml", "model.yaml", "data.yaml", "split.yaml", "logger.yaml")
+
+
+def default_config_files() -> list[str]:
+    folder = files(__package__) / "configs"
+    return [str(folder / name) for name in CONFIG_FILES]
 
 
 class RunConfigSaver(SaveConfigCallback):
-    """Save the run's config, and which sample went to which split (`splits.csv`, to audit
-    any result for leakage), beside its checkpoints, whatever the logger.
+    """Save the run's config (`ckpt_path` included) in its folder, whatever the subcommand and
+    the logger, and log it to the logger as the run's hyperparameters. A `fit` also saves which
+    sample went to which split (`splits.csv`, to audit any result for leakage).
 
     Lightning's own callback writes to `trainer.log_dir`, which is the logger's
     shared save_dir under W&B (so the next run aborts rather than overwrite it)
@@ -35,11 +47,23 @@ class RunConfigSaver(SaveConfigCallback):
     """
 
     def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
-        # The checkpoint folder is only known once ModelCheckpoint.setup has run,
-        # and Lightning runs checkpoint callbacks last: save in on_fit_start.
+        # The run's folder is known once the logger is set up: saved as the stage starts.
         pass
 
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self.save(trainer)
+
+    def on_validation_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self.save(trainer)
+
+    def on_test_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self.save(trainer)
+
+    def on_predict_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self.save(trainer)
+
+    def save(self, trainer: Trainer) -> None:
+        """Once per run (the test that ends a `fit` belongs to it), on every process."""
         if self.already_saved:
             return
         folder = run_dir(trainer)
@@ -47,19 +71,25 @@ class RunConfigSaver(SaveConfigCallback):
             folder.mkdir(parents=True, exist_ok=True)
             config = folder / self.config_filename
             self.parser.save(self.config, str(config), skip_none=False, overwrite=True, multifile=self.multifile)
-            with (folder / "splits.csv").open("w", newline="") as file:
-                writer = csv.writer(file)
-                writer.writerow(["sample", "split"])
-                writer.writerows(trainer.datamodule.split_membership())
+            if trainer.logger is not None:
+                trainer.logger.log_hyperparams(self.config.as_dict())
+            if trainer.state.fn == "fit":
+                with (folder / "splits.csv").open("w", newline="") as file:
+                    writer = csv.writer(file)
+                    writer.writerow(["sample", "split"])
+                    writer.writerows(trainer.datamodule.split_membership())
         self.already_saved = True
 
 
 class TrainingCLI(LightningCLI):
-    """LightningCLI that passes what the data knows (classes, weights) to the model."""
+    """LightningCLI that passes what the data knows (classes, weights, preprocessing) to the model,
+    gives every run its own folder, and takes a checkpoint's fitted values when it evaluates or predicts."""
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         for name in LINKED_TO_MODEL:
-            parser.link_arguments(f"data.{name}", f"model.init_args.{name}", apply_on="instantiate")
+            parser.link_arguments(
+                "data", f"model.init_args.{name}", compute_fn=partial(self.linked_value, name), apply_on="instantiate"
+            )
         parser.add_argument(
             "--compile",
             type=bool,
@@ -67,14 +97,42 @@ class TrainingCLI(LightningCLI):
             help="Compile the model with torch.compile (slow first steps, then faster ones on a GPU).",
         )
 
+    def linked_value(self, name: str, datamodule: LightningDataModule) -> Any:
+        """What the model receives as `name`: what the data module fits on its training split, or
+        what the checkpoint being evaluated or predicted with was trained with."""
+        return self.fitted[name] if name in self.fitted else getattr(datamodule, name)
+
     @property
     def _subcommand_config(self) -> Namespace:
         return self.config[self.subcommand] if self.subcommand else self.config
 
+    def parse_arguments(self, parser: LightningArgumentParser, args: Any) -> None:
+        super().parse_arguments(parser, args)
+        config = self.config.get(self.config.get("subcommand") or "", None)
+        if config is not None and config.ckpt_path:
+            # Before Lightning reads the checkpoint's hyperparameters into the model's config.
+            config.ckpt_path = find_checkpoint(config.ckpt_path, config.trainer.default_root_dir)
+
     def before_instantiate_classes(self) -> None:
-        trainer_config = self._subcommand_config.trainer
+        config = self._subcommand_config
+        trainer_config = config.trainer
+        self.fitted: dict[str, Any] = {}
+        self.checkpoint_folder: str | None = None
         # Loggers such as MLflow's SQLite store expect the runs folder to exist.
         Path(trainer_config.default_root_dir).mkdir(parents=True, exist_ok=True)
+        if self.subcommand == "fit" and not config.ckpt_path:
+            config.ckpt_path = requeued_checkpoint(trainer_config.default_root_dir)
+        checkpoint = config.get("ckpt_path")
+        if self.subcommand == "fit" and checkpoint:
+            continue_run(trainer_config, checkpoint)
+        elif not trainer_config.logger:
+            trainer_config.default_root_dir = new_run_folder(trainer_config.default_root_dir)
+        if self.subcommand in ("validate", "test", "predict") and checkpoint:
+            saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
+            hyperparameters = saved.get("hyper_parameters", {})
+            self.fitted = {name: hyperparameters[name] for name in LINKED_TO_MODEL if name in hyperparameters}
+            folders = [state["dirpath"] for state in saved.get("callbacks", {}).values() if "dirpath" in state]
+            self.checkpoint_folder = folders[0] if folders else None
         on_cuda = trainer_config.accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
         if trainer_config.precision is None:
             trainer_config.precision = default_precision(on_cuda)
@@ -84,11 +142,19 @@ class TrainingCLI(LightningCLI):
         if trainer_config.enable_progress_bar is False and trainer_config.callbacks:
             # Lightning refuses a progress bar callback once the progress bar is turned off.
             trainer_config.callbacks = [
-                callback for callback in trainer_config.callbacks if not is_progress_bar(callback.class_path)
+                callback for callback in trainer_config.callbacks if not is_a(callback, ProgressBar)
             ]
 
     def instantiate_classes(self) -> None:
         super().instantiate_classes()
+        if self.fitted:
+            # Data are prepared as for the checkpoint's model; to predict files, no training data are read.
+            self.datamodule.use_fitted(self.fitted)
+        if self.checkpoint_folder:
+            # Lightning restores the checkpoint callbacks' state and warns when their folder is not the
+            # one they saved in; outside fit they save nothing, so they keep that folder.
+            for callback in self.trainer.checkpoint_callbacks:
+                callback.dirpath = self.checkpoint_folder
         if self._subcommand_config.compile:
             # In place: the module keeps its class, its hooks and its checkpoint keys.
             self.model.compile()
@@ -97,7 +163,7 @@ class TrainingCLI(LightningCLI):
         """Test the best checkpoint of the run that just ended."""
         checkpoint = self.trainer.checkpoint_callback
         if checkpoint is not None and checkpoint.best_model_path:
-            self.trainer.test(self.model, datamodule=self.datamodule, ckpt_path="best")
+            self.trainer.test(self.model, datamodule=self.datamodule, ckpt_path=checkpoint.best_model_path)
 
 
 def default_precision(on_cuda: bool) -> str:
@@ -107,25 +173,43 @@ def default_precision(on_cuda: bool) -> str:
     return "bf16-mixed" if torch.cuda.is_bf16_supported() else "16-mixed"
 
 
-def is_progress_bar(class_path: str) -> bool:
-    module_name, _, class_name = class_path.rpartition(".")
-    return issubclass(getattr(importlib.import_module(module_name), class_name), ProgressBar)
+def is_a(callback: Namespace, base: type) -> bool:
+    """Whether a callback of the config (class_path and init_args) is a `base`."""
+    module_name, _, class_name = callback.class_path.rpartition(".")
+    return issubclass(getattr(importlib.import_module(module_name), class_name), base)
 
 
-def main(args: list[str] | None = None, run: bool = True) -> LightningCLI:
-    """Run the command line with `args` (default: sys.argv) and return the CLI object.
+def main(args: list[str] | None = None, run: bool = True, prog: str | None = None) -> Any:
+    """Run the command line with `args` (default: sys.argv) and return what it made: the
+    LightningCLI object for Trainer subcommands, the subcommand's result for export and serve.
 
     With `run=False` nothing is run and `args` holds no subcommand: the returned
     object carries the instantiated `model`, `datamodule` and `trainer`.
     """
-    defaults = {"default_config_files": DEFAULT_CONFIG_FILES}
-    return TrainingCLI(
-        LightningModule,
-        LightningDataModule,
-        subclass_mode_model=True,
-        subclass_mode_data=True,
-        save_config_callback=RunConfigSaver,
-        parser_kwargs={name: defaults for name in SUBCOMMANDS} if run else defaults,
-        args=args,
-        run=run,
-    )
+    argv = sys.argv[1:] if args is None else args
+    if run and argv and argv[0] in DEPLOYMENT_COMMANDS:
+        command = argv[0]
+        function = getattr(importlib.import_module(f".{DEPLOYMENT_COMMANDS[command]}", __package__), command)
+        return CLI(function, args=argv[1:], prog=f"{prog or Path(sys.argv[0]).name} {command}", as_positional=False)
+    defaults = {"default_config_files": default_config_files()}
+    try:
+        return TrainingCLI(
+            LightningModule,
+            LightningDataModule,
+            subclass_mode_model=True,
+            subclass_mode_data=True,
+            save_config_callback=RunConfigSaver,
+            parser_kwargs={
+                "prog": prog,
+                "epilog": "A checkpoint alone also runs `export --help` (to ONNX) and `serve --help` (over HTTP).",
+                **{name: defaults for name in SUBCOMMANDS},
+            }
+            if run
+            else defaults,
+            args=args,
+            run=run,
+        )
+    except SIGTERMException as stop:
+        # Lightning ends a run stopped by SIGTERM with status 0; schedulers take 128 + 15 for "terminated"
+        # and requeue it, where 0 would mark an unfinished run as done.
+        raise SystemExit(128 + signal.SIGTERM) from stop

@@ -1,34 +1,131 @@
-"""Where a run keeps its files."""
+"""Where a run keeps its files, how a stopped run goes on, and which checkpoint `last` names."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
+from jsonargparse import Namespace
 from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch.plugins.environments import SLURMEnvironment
+from lightning.pytorch.utilities import rank_zero_only
+from lightning.pytorch.utilities.exceptions import SIGTERMException
+
+# The init argument that names a logger's run, by logger class: set to a run folder's name, the
+# logger goes on writing to that run (the folder Lightning gives a run is named after it).
+RUN_NAME_ARGUMENT = {
+    "TensorBoardLogger": "version",
+    "CSVLogger": "version",
+    "WandbLogger": "id",
+    "MLFlowLogger": "run_id",
+}
+CHECKPOINT_NAMES = ("last", "best")
+# Where `trainer.default_root_dir` puts runs by default, and where `export` and `serve` look for `best` and `last`.
+RUNS_DIR = "runs"
 
 
 def run_dir(trainer: Trainer) -> Path:
-    """The run's own folder: the parent of its checkpoint folder, whatever the logger.
+    """The run's own folder, the parent of its `checkpoints/`, whatever the logger:
+    `save_dir/name/version` of the logger (TensorBoard and CSV: `runs/<project>/version_N`;
+    W&B: `runs/<project>/<run id>`; MLflow: `runs/<experiment id>/<run id>`), or
+    `default_root_dir` without one, as Lightning places checkpoints.
 
-    Lightning resolves the checkpoint folder per logger (TensorBoard and CSV:
-    save_dir/name/version; W&B: save_dir/project/run id; MLflow:
-    experiment/run id), which makes it the one folder unique to every run.
+    Call it on every process: each gets rank zero's answer (other ranks' loggers may not know the run).
     """
-    checkpoint = trainer.checkpoint_callback
-    if checkpoint is not None and checkpoint.dirpath:
-        return Path(checkpoint.dirpath).parent
-    return Path(trainer.log_dir or trainer.default_root_dir)
+    if trainer.loggers:
+        logger = trainer.loggers[0]
+        version = logger.version if isinstance(logger.version, str) else f"version_{logger.version}"
+        folder = os.path.join(logger.save_dir or trainer.default_root_dir, str(logger.name), version)
+    else:
+        folder = trainer.default_root_dir
+    return Path(trainer.strategy.broadcast(folder))
+
+
+def find_checkpoint(name: str, root: str | Path) -> str:
+    """`last` or `best`: the newest `last.ckpt` or `best.ckpt` of the runs under `root`; any other
+    name is a path, returned as it is."""
+    if name not in CHECKPOINT_NAMES:
+        return name
+    found = sorted(Path(root).rglob(f"checkpoints/{name}.ckpt"), key=lambda path: path.stat().st_mtime)
+    if not found:
+        raise FileNotFoundError(f"--ckpt_path {name}: no run under {root} has a checkpoints/{name}.ckpt yet.")
+    return str(found[-1])
+
+
+def requeued_checkpoint(root: str | Path) -> str | None:
+    """Under SLURM, the newest `hpc_ckpt_*.ckpt` under `root`: what Lightning saved when SLURM
+    signalled the job before its time limit, and the point the requeued job goes on from."""
+    if not SLURMEnvironment.detect():
+        return None
+    found = sorted(Path(root).rglob("hpc_ckpt_*.ckpt"), key=lambda path: path.stat().st_mtime)
+    return str(found[-1]) if found else None
+
+
+def new_run_folder(root: str | Path) -> str:
+    """A new `root/version_N` for a run without a logger, N one more than the largest there.
+
+    Rank zero creates it; the other processes of a distributed run, started after it, take the
+    newest one (their checkpoint folder is rank zero's anyway).
+    """
+    root = Path(root)
+    numbers = [int(path.name[8:]) for path in root.glob("version_*") if path.name[8:].isdigit()]
+    number = max(numbers, default=-1) + 1
+    if rank_zero_only.rank != 0:
+        return str(root / f"version_{max(number - 1, 0)}")
+    while True:
+        try:
+            (root / f"version_{number}").mkdir(parents=True)
+        except FileExistsError:  # another run took it meanwhile
+            number += 1
+        else:
+            return str(root / f"version_{number}")
+
+
+def continue_run(trainer_config: Namespace, checkpoint: str) -> None:
+    """Have the run resumed from `checkpoint` (in `<run>/checkpoints/`, or an `hpc_ckpt` in the
+    root folder of a run without a logger) go on in `<run>`: the logger's run of that name
+    (TensorBoard or CSV version, W&B id, MLflow run id), or `<run>` as the root folder without a logger."""
+    path = Path(checkpoint)
+    if path.parent.name == "checkpoints":
+        run = path.parent.parent
+    elif path.name.startswith("hpc_ckpt_") and not trainer_config.logger:
+        run = path.parent
+    else:
+        return
+    logger = trainer_config.logger
+    if isinstance(logger, list):
+        logger = logger[0] if logger else None
+    if not isinstance(logger, Namespace):
+        trainer_config.default_root_dir = str(run)
+        return
+    argument = RUN_NAME_ARGUMENT.get(logger.class_path.rpartition(".")[2])
+    if argument:
+        # TensorBoard and CSV name the folder of version N `version_N`.
+        number = run.name.removeprefix("version_")
+        logger.init_args[argument] = int(number) if argument == "version" and number.isdigit() else run.name
 
 
 class InterruptCheckpoint(Callback):
-    """Save `checkpoints/interrupted.ckpt` in the run's folder when a run stops early: on
-    SIGTERM (what a cluster scheduler sends before it kills a job; Lightning stops after the
-    current batch and the process exits with status 0), Ctrl+C or an error.
+    """Save `<run>/checkpoints/interrupted.ckpt` when `fit` stops early: on SIGTERM (what a
+    cluster scheduler sends before it kills a job), Ctrl+C or an error.
     `fit --ckpt_path <run>/checkpoints/interrupted.ckpt` goes on from there.
 
     A plain callback rather than Lightning's OnExceptionCheckpoint, which needs its folder
     before the run has one and, as a Checkpoint, would stand in for `trainer.checkpoint_callback`.
     """
 
+    def __init__(self) -> None:
+        self.path: Path | None = None
+
+    def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        # Found here, on every process together: `run_dir` is collective, an exception is not.
+        self.path = run_dir(trainer) / "checkpoints" / "interrupted.ckpt"
+
     def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
-        trainer.save_checkpoint(run_dir(trainer) / "checkpoints" / "interrupted.ckpt")
+        if self.path is None:
+            return
+        if trainer.world_size > 1 and not isinstance(exception, SIGTERMException):
+            # One process failed on its own: saving is collective, and the others would wait for it
+            # forever. Lightning stops every process on SIGTERM together, so only then is there a save.
+            return
+        trainer.save_checkpoint(self.path)

@@ -1,9 +1,11 @@
-"""What every task's data module shares: a split strategy and one DataLoader per split."""
+"""What every task's data module shares: a split strategy, one dataset and DataLoader per split,
+and the values fitted on the training split that the model receives."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import Any
 
 from lightning.pytorch import LightningDataModule
 from lightning.pytorch.accelerators import CUDAAccelerator
@@ -16,10 +18,15 @@ from .splitting import Split, SplitIndices
 class SplitDataModule(LightningDataModule):
     """A data module whose samples `split` assigns to train, val and test.
 
-    Subclasses provide `sample_ids` (every sample's name) and `split_indices` (the
-    split's positions in it), and build `train_dataset`, `val_dataset`, `test_dataset`
-    and `predict_dataset` in `setup()`; this class serves them, shuffling the training
-    set only, and reports which sample went to which split.
+    Subclasses provide `sample_ids` (every sample's name), `split_indices` (the split's
+    positions in it), `split_dataset` (the dataset of some of them, with the transforms of
+    training or of evaluation) and `prediction_dataset`; this class builds each stage's datasets
+    in `setup()`, serves them, shuffling the training set only, and reports which sample went to
+    which split.
+
+    What the data module fits on the training split and links to the model (classes, scalers,
+    tokenizer: `LINKED_TO_MODEL`) are cached properties, so that `use_fitted` can replace them
+    with a checkpoint's.
 
     Args:
         split: How samples are assigned to train, val and test.
@@ -37,6 +44,36 @@ class SplitDataModule(LightningDataModule):
 
     sample_ids: list[str]
     split_indices: SplitIndices
+    predict_names: list[str]  # what names each predicted sample in the predictions: its file, row or line
+
+    def split_dataset(self, positions: list[int], train: bool = False) -> Dataset:
+        """The samples at `positions`, with the training transforms if `train`."""
+        raise NotImplementedError
+
+    def prediction_dataset(self) -> tuple[Dataset, list[str]]:
+        """The samples to predict and their names."""
+        raise NotImplementedError
+
+    def setup(self, stage: str) -> None:
+        """Build the datasets of the stage, each split's with its own transforms."""
+        if stage == "fit":
+            self.train_dataset = self.split_dataset(self.split_indices.train, train=True)
+        if stage in ("fit", "validate"):
+            self.val_dataset = self.split_dataset(self.split_indices.val)
+        if stage == "test":
+            self.test_dataset = self.split_dataset(self.split_indices.test)
+        if stage == "predict":
+            self.predict_dataset, self.predict_names = self.prediction_dataset()
+
+    def use_fitted(self, fitted: dict[str, Any]) -> None:
+        """Take the values linked to the model from a checkpoint instead of fitting them on the
+        training split: data are then prepared as for that model (its classes, scalers, tokenizer),
+        and predicting files reads no training data."""
+        for name in fitted:
+            if isinstance(getattr(type(self), name, None), property):
+                raise TypeError(f"{type(self).__name__}.{name} is linked to the model: make it a cached_property.")
+        # An instance attribute stands in for a cached property of the same name.
+        self.__dict__.update(fitted)
 
     def split_membership(self) -> list[tuple[str, str]]:
         """(sample, split) for every sample: what a run trained, validated and tested on."""

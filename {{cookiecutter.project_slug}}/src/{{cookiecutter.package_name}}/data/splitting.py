@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from typing import NamedTuple
 
 
@@ -16,10 +16,11 @@ class SplitIndices(NamedTuple):
 
 
 class Split(ABC):
-    """A split strategy. Its seed is its own, apart from the training seed, so
-    every process of a distributed run, whatever its training seed, gets the same split."""
+    """A split strategy. A strategy that draws has a seed of its own, apart from the training
+    seed, so that every process of a distributed run, whatever its training seed, gets the same split."""
 
     @abstractmethod
-    def assign(self, sample_ids: Sequence[str], labels: Sequence[int]) -> SplitIndices:
-        """Split samples named `sample_ids` (paths relative to the data folder), whose
-        classes are `labels`, into train, val and test."""
+    def assign(self, sample_ids: Sequence[str], labels: Sequence[Hashable]) -> SplitIndices:
+        """Split samples named `sample_ids` (paths relative to the data folder, or rows), whose
+        classes are `labels` (names, which stratified strategies keep in proportion and name in
+        their errors), into train, val and test."""

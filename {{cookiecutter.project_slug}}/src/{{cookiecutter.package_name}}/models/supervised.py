@@ -1,15 +1,23 @@
-"""What every task's model shares: the loss and metrics steps, the optimizer from the config."""
+"""What every task's model shares: the loss and metrics steps, the optimizer and its schedule from
+the config, and prediction on raw inputs for the Python API, `serve` and `export`."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import torch
 from lightning.pytorch import LightningModule
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
 from torch import nn
+from torch.optim.lr_scheduler import CosineAnnealingLR
 from torchmetrics import MetricCollection
+
+# "cosine": the learning rate decays to zero along a cosine over the run's optimizer steps, however
+# long --trainer.max_epochs makes the run; a scheduler (class_path and init_args) built from the
+# optimizer; None: a constant learning rate.
+Schedule = Literal["cosine"] | LRSchedulerCallable | None
 
 
 class SupervisedModule(LightningModule):
@@ -17,21 +25,34 @@ class SupervisedModule(LightningModule):
 
     Logs `train/loss`, `val/loss`, `test/loss` and every metric as `val/<name>` and
     `test/<name>`. Subclasses build their layers in `__init__`, call
-    `save_hyperparameters()` and define `forward` and `predict_step`.
+    `save_hyperparameters(logger=False)` (the run's config is what loggers record) and define
+    `forward` and the inference steps below.
+
+    Inference on raw inputs is one pipeline for `predict` (Python), the `predict` subcommand,
+    `serve` and `export`; each task defines its steps:
+
+    - `input_names`: the model's inputs, as the exported graph names them;
+    - `read_input(source)`: one raw input (an image file or its bytes, a dict of column values, a
+      text) to that sample's inputs, tensors by name without the batch dimension; raises
+      ValueError naming what is wrong with it;
+    - `collate(samples)`: those samples as one batch (stacked; padded where lengths differ);
+    - `infer(*inputs)`: a batch's inputs to its predictions (probabilities, values): what the
+      exported graph computes, numeric preprocessing included;
+    - `answers(predictions, batch)`: one JSON-ready dict per sample;
+    - `parse_request(body)`: a served request's JSON body to a raw input;
+    - `example_inputs(batch_size)` and `export_info()`: what `export` traces and documents.
 
     Args:
         loss: Takes the model's outputs and the batch's targets.
         metrics: Torchmetrics updated with the outputs and targets; cloned for val and test.
         optimizer: Builds the optimizer from the model's parameters.
-        scheduler: Builds the learning-rate scheduler from the optimizer; None for a constant rate.
+        scheduler: The learning-rate schedule (`Schedule`).
     """
 
+    input_names: tuple[str, ...]
+
     def __init__(
-        self,
-        loss: nn.Module,
-        metrics: MetricCollection,
-        optimizer: OptimizerCallable,
-        scheduler: LRSchedulerCallable | None,
+        self, loss: nn.Module, metrics: MetricCollection, optimizer: OptimizerCallable, scheduler: Schedule
     ) -> None:
         super().__init__()
         self.loss = loss
@@ -60,8 +81,33 @@ class SupervisedModule(LightningModule):
         metrics.update(outputs, targets)
         self.log_dict(metrics, prog_bar=stage == "val")
 
+    def predict_step(self, batch: tuple[Any, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        inputs, _ = batch
+        return self.infer(*inputs) if isinstance(inputs, (tuple, list)) else self.infer(inputs)
+
     def configure_optimizers(self) -> OptimizerLRSchedulerConfig | torch.optim.Optimizer:
         optimizer = self.optimizer(self.parameters())
         if self.scheduler is None:
             return optimizer
+        if self.scheduler == "cosine":
+            schedule = CosineAnnealingLR(optimizer, T_max=self.trainer.estimated_stepping_batches)
+            return {"optimizer": optimizer, "lr_scheduler": {"scheduler": schedule, "interval": "step"}}
         return {"optimizer": optimizer, "lr_scheduler": self.scheduler(optimizer)}
+
+    def collate(self, samples: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        return {name: torch.stack([sample[name] for sample in samples]) for name in samples[0]}
+
+    @torch.inference_mode()
+    def predict(self, sources: Sequence[Any], batch_size: int = 64) -> list[dict[str, Any]]:
+        """Predict raw inputs (see `read_input`), `batch_size` at a time: one answer per input.
+        Call it on a model in eval mode, as `load_model` returns it."""
+        answers: list[dict[str, Any]] = []
+        for start in range(0, len(sources), batch_size):
+            batch = self.collate([self.read_input(source) for source in sources[start : start + batch_size]])
+            answers += self.answers(self.infer_batch(batch), batch)
+        return answers
+
+    @torch.inference_mode()
+    def infer_batch(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        """`infer` on a collated batch, on the model's device; the predictions as float32 on the CPU."""
+        return self.infer(*(batch[name].to(self.device) for name in self.input_names)).float().cpu()

@@ -14,10 +14,10 @@ from torch.utils.data import Subset
 
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.data import ImageClassificationDataModule
+from {{ cookiecutter.package_name }}.data.class_folders import ImageFiles, list_images
 from {{ cookiecutter.package_name }}.data.digits import write_digits
-from {{ cookiecutter.package_name }}.data.images import ImageFiles, list_images
 
-from .conftest import DefaultBuild
+from .conftest import DefaultBuild, TrainedRun
 from .tiny_data import CLASS_COLOURS, IMAGES_PER_SPLIT
 
 
@@ -30,19 +30,19 @@ def make_datamodule(data_dir: Path | None, data_args: list[str]) -> ImageClassif
 def test_linked_values_are_known_before_setup(data_dir: Path, data_args: list[str]) -> None:
     datamodule = make_datamodule(data_dir, data_args)
     assert not hasattr(datamodule, "train_dataset")
-    assert datamodule.num_classes == len(CLASS_COLOURS)
     assert datamodule.class_names == sorted(CLASS_COLOURS)
 
-    train_labels = [datamodule.catalog.labels[i] for i in datamodule.split_indices.train]
+    train_labels = datamodule.labels(datamodule.split_indices.train)
     counts = Counter(train_labels)
-    expected = [len(train_labels) / (len(counts) * counts[c]) for c in range(datamodule.num_classes)]
+    expected = [len(train_labels) / (len(counts) * counts[c]) for c in range(len(CLASS_COLOURS))]
     assert datamodule.class_weights == pytest.approx(expected)
     assert all(isinstance(weight, float) for weight in datamodule.class_weights)
 
 
 def test_linked_values_reach_the_model(data_dir: Path, data_args: list[str]) -> None:
-    cli = main([*data_args], run=False)
-    assert cli.model.hparams.num_classes == len(CLASS_COLOURS)
+    cli = main([*data_args, "--data.image_size", "24"], run=False)
+    assert cli.model.hparams.class_names == sorted(CLASS_COLOURS)
+    assert cli.model.hparams.image_size == 24
     assert cli.model.loss.weight.tolist() == pytest.approx(cli.datamodule.class_weights)
 
 
@@ -56,7 +56,7 @@ def test_setup_builds_one_plain_dataset_per_split(data_dir: Path, data_args: lis
     image, label = datamodule.val_dataset[0]
     assert image.shape == (3, datamodule.image_size, datamodule.image_size)
     assert image.dtype == torch.uint8
-    assert 0 <= label < datamodule.num_classes
+    assert 0 <= label < len(CLASS_COLOURS)
 
 
 def test_cached_images_equal_the_decoded_files(data_dir: Path, data_args: list[str]) -> None:
@@ -95,21 +95,22 @@ def test_image_cache_is_built_once_and_rebuilt_when_a_file_changes(
     assert (np.load(second, mmap_mode="r")[row] == 255).all()
 
 
-def test_batches_are_normalized_on_their_device_and_augmented_for_training_only(
+def test_training_batches_are_augmented_on_their_device_and_others_stay_pixels(
     data_dir: Path, data_args: list[str]
 ) -> None:
     datamodule = make_datamodule(data_dir, data_args)
     datamodule.setup("fit")
     images = torch.stack([datamodule.train_dataset[i][0] for i in range(4)])
-    evaluated = datamodule.batch_transform(images, augment=False)
-    assert evaluated.dtype == torch.float32
-    assert -1 <= evaluated.min() < evaluated.max() <= 1
-    torch.testing.assert_close(datamodule.batch_transform(images, augment=False), evaluated)
-    augmented = datamodule.batch_transform(images, augment=True)
-    assert augmented.shape == evaluated.shape
-    assert not torch.equal(augmented, evaluated)
+    labels = torch.zeros(4, dtype=torch.long)
+    # Outside training (no trainer, or not training), batches stay uint8: the model normalizes them.
+    evaluated, _ = datamodule.on_after_batch_transfer((images, labels), 0)
+    assert evaluated is images
+    augmented = datamodule.augment(images)
+    assert augmented.dtype == torch.float32
+    assert 0 <= augmented.min() < augmented.max() <= 1
+    assert not torch.equal(augmented, images.float() / 255)
     # Each image of a batch gets its own random move, not the batch's.
-    same = datamodule.batch_transform(images[:1].expand(4, -1, -1, -1), augment=True)
+    same = datamodule.augment(images[:1].expand(4, -1, -1, -1))
     assert not torch.equal(same[0], same[1])
 
 
@@ -118,7 +119,7 @@ def test_bundled_digits_are_written_once_and_used_by_default(
 ) -> None:
     monkeypatch.chdir(default_build.workdir)
     datamodule = default_build.cli.datamodule
-    assert datamodule.num_classes == 10
+    assert len(datamodule.class_names) == 10
     files = sorted(datamodule.data_dir.rglob("*.png"))
     assert len(files) == 1797
     stamp = files[0].stat().st_mtime_ns
@@ -129,7 +130,19 @@ def test_bundled_digits_are_written_once_and_used_by_default(
 def test_predict_dir_predicts_unlabelled_images(data_dir: Path, data_args: list[str]) -> None:
     datamodule = make_datamodule(data_dir, [*data_args, "--data.predict_dir", str(data_dir / "test" / "red")])
     datamodule.setup("predict")
-    assert len(datamodule.predict_dataset) == IMAGES_PER_SPLIT["test"]
+    assert len(datamodule.predict_dataset) == len(datamodule.predict_names) == IMAGES_PER_SPLIT["test"]
+
+
+def test_evaluating_a_checkpoint_refuses_classes_it_does_not_know(
+    trained_run: TrainedRun, data_args: list[str], tmp_path: Path
+) -> None:
+    renamed = tmp_path / "renamed"
+    shutil.copytree(data_args[1], renamed)
+    for split in IMAGES_PER_SPLIT:
+        (renamed / split / "blue").rename(renamed / split / "zebra")
+    checkpoint = str(trained_run.folder / "checkpoints" / "best.ckpt")
+    with pytest.raises(ValueError, match="class zebra, which the model does not know: its classes are blue, green"):
+        main(["test", *data_args, "--data.data_dir", str(renamed), "--ckpt_path", checkpoint])
 
 
 @pytest.mark.parametrize(
@@ -172,5 +185,5 @@ def test_corrupt_and_truncated_images_stop_the_run_before_training(tmp_path: Pat
 def test_unreadable_image_is_named_when_read(tmp_path: Path) -> None:
     broken = tmp_path / "broken.png"
     broken.write_bytes(b"not a png")
-    with pytest.raises(RuntimeError, match=r"broken\.png"):
+    with pytest.raises(ValueError, match=r"broken\.png"):
         ImageFiles([broken], [0], size=8)[0]

@@ -1,4 +1,4 @@
-"""Decode images, and decode a data set's images once, into an array on disk that every epoch memory-maps.
+"""Decode a data set's images once, into an array on disk that every epoch memory-maps.
 
 Decoding and resizing every image at every epoch costs more than training a small
 network on it. The array's name holds a fingerprint of the files (path, size,
@@ -16,18 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
 from torch.utils.data import Dataset
-
-
-def read_image(path: Path, size: int) -> torch.Tensor:
-    """The image at `path` as RGB, resized to `size` x `size`: a uint8 (3, size, size) tensor."""
-    try:
-        with Image.open(path) as image:
-            pixels = image.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
-    except (OSError, UnidentifiedImageError) as error:
-        raise RuntimeError(f"Cannot read image {path}: {error}") from error
-    return torch.from_numpy(np.asarray(pixels).transpose(2, 0, 1).copy())
 
 
 def fingerprint(files: Sequence[Path], *settings: object) -> str:

@@ -1,6 +1,10 @@
-"""What the classification models share: a class-weighted loss, accuracy and macro F1."""
+"""What the classification models share: a class-weighted loss, accuracy and macro F1, and answers
+that name the classes."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 from torch import nn
@@ -22,3 +26,24 @@ def accuracy_and_f1(num_classes: int) -> MetricCollection:
             "f1": MulticlassF1Score(num_classes=num_classes, average="macro"),
         }
     )
+
+
+def class_answers(probabilities: torch.Tensor, class_names: Sequence[str]) -> list[dict[str, Any]]:
+    """`{"label": <most probable class>, "probabilities": {<class>: p, ...}}` for each row of `probabilities`."""
+    answers = []
+    for row in probabilities.tolist():
+        best = max(range(len(row)), key=row.__getitem__)
+        answers.append({"label": class_names[best], "probabilities": dict(zip(class_names, row, strict=True))})
+    return answers
+
+
+def class_outputs(class_names: Sequence[str]) -> list[dict[str, Any]]:
+    """What a classifier's exported graph returns."""
+    return [
+        {
+            "name": "probabilities",
+            "dtype": "float32",
+            "shape": ["batch", len(class_names)],
+            "after": "column i is the probability of classes[i]; the answer is the most probable class",
+        }
+    ]

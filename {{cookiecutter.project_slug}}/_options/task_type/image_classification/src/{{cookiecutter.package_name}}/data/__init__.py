@@ -1,8 +1,9 @@
 """Image classification data: class folders of images, split by the configured strategy."""
 
-from .images import ImageClassificationDataModule
+from .class_folders import ImageClassificationDataModule
 
-# Attributes of the data module that the model receives when both are instantiated.
-LINKED_TO_MODEL = ("num_classes", "class_weights")
+# What the data module fits or sets that the model receives when both are instantiated, and that
+# its checkpoint keeps: the classes in output order, their loss weights, the image size.
+LINKED_TO_MODEL = ("class_names", "class_weights", "image_size")
 
 __all__ = ["LINKED_TO_MODEL", "ImageClassificationDataModule"]

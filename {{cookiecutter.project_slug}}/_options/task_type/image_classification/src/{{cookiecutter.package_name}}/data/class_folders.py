@@ -12,23 +12,21 @@ from kornia import augmentation
 from PIL import Image, UnidentifiedImageError
 from sklearn.utils.class_weight import compute_class_weight
 from torch.utils.data import Dataset
-from torchvision.transforms import v2
 
-from .cache import MappedRows, Pairs, cached_array, data_name, fingerprint, read_image
+from .cache import MappedRows, Pairs, cached_array, data_name, fingerprint
 from .datamodule import SplitDataModule
 from .digits import write_digits
+from .images import IMAGE_SUFFIXES, image_files, read_image
 from .splitting import Split, SplitIndices
 
-IMAGE_SUFFIXES = frozenset({".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp"})
 BUNDLED_DIR = Path("data") / "digits"
-NORMALIZE = v2.Normalize(mean=[0.5, 0.5, 0.5], std=[0.5, 0.5, 0.5])
 
 
 class Catalog(NamedTuple):
-    """Every image of the data folder, with its class taken from its parent folder."""
+    """Every image of the data folder, with its class: the name of its parent folder."""
 
     sample_ids: list[str]
-    labels: list[int]
+    label_names: list[str]
     class_names: list[str]
 
 
@@ -56,7 +54,7 @@ def is_readable_image(path: Path) -> bool:
     try:
         with Image.open(path) as image:
             image.verify()
-    except (OSError, SyntaxError, UnidentifiedImageError):
+    except (OSError, SyntaxError, UnidentifiedImageError, Image.DecompressionBombError):
         return False
     return True
 
@@ -65,7 +63,7 @@ def list_images(root: Path) -> Catalog:
     """List the images under `root`; each one's class is the name of its parent folder."""
     if not root.is_dir():
         raise FileNotFoundError(f"data_dir {root} does not exist or is not a folder.")
-    files = sorted(p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+    files = image_files(root)
     if not files:
         raise ValueError(f"data_dir {root} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}).")
     unreadable = [path for path in files if not is_readable_image(path)]
@@ -81,10 +79,9 @@ def list_images(root: Path) -> Catalog:
         raise ValueError(
             f"data_dir {root} has one class only ({class_names[0]}): put each class's images in a folder of its own."
         )
-    class_index = {name: index for index, name in enumerate(class_names)}
     return Catalog(
         sample_ids=[path.relative_to(root).as_posix() for path in files],
-        labels=[class_index[path.parent.name] for path in files],
+        label_names=[path.parent.name for path in files],
         class_names=class_names,
     )
 
@@ -92,8 +89,9 @@ def list_images(root: Path) -> Catalog:
 class ImageClassificationDataModule(SplitDataModule):
     """Images in class folders (`<data_dir>/<class>/<image>`), split by `split`.
 
-    Loaders yield uint8 images; `on_after_batch_transfer` scales and normalizes them,
-    and augments training batches, on the device that trains (the GPU, where there is one).
+    Loaders yield uint8 images, which the model scales and normalizes itself;
+    `on_after_batch_transfer` augments training batches on the device that trains (the GPU,
+    where there is one).
 
     Args:
         split: How samples are assigned to train, val and test.
@@ -120,7 +118,7 @@ class ImageClassificationDataModule(SplitDataModule):
         predict_dir: str | None = None,
     ) -> None:
         super().__init__(split, batch_size, num_workers)
-        self.save_hyperparameters(ignore=["split"])
+        self.save_hyperparameters(ignore=["split"], logger=False)
         self.data_dir = Path(data_dir) if data_dir else BUNDLED_DIR
         self.uses_bundled_data = data_dir is None
         self.image_size = image_size
@@ -132,6 +130,8 @@ class ImageClassificationDataModule(SplitDataModule):
     def prepare_data(self) -> None:
         """Write the bundled digits if they are the data and not on disk yet; decode the images
         into the cache if it is out of date. Runs once per machine."""
+        if self.predict_dir is not None and self.trainer is not None and self.trainer.predicting:
+            return  # predicting other images: the training data are not needed, nor read
         if self.uses_bundled_data:
             write_digits(self.data_dir)
         if self.cache_dir is not None:
@@ -150,29 +150,38 @@ class ImageClassificationDataModule(SplitDataModule):
 
     @cached_property
     def split_indices(self) -> SplitIndices:
-        return self.split.assign(self.catalog.sample_ids, self.catalog.labels)
+        return self.split.assign(self.catalog.sample_ids, self.catalog.label_names)
 
-    @property
+    @cached_property
     def class_names(self) -> list[str]:
+        """The classes, in the order of the model's outputs: the class folders' names, sorted."""
         return self.catalog.class_names
 
-    @property
-    def num_classes(self) -> int:
-        """Number of classes: the model's output size."""
-        return len(self.catalog.class_names)
-
-    @property
+    @cached_property
     def class_weights(self) -> list[float]:
         """Per-class loss weights, inversely proportional to class frequency in the training split."""
-        train_labels = [self.catalog.labels[i] for i in self.split_indices.train]
-        missing = sorted(set(range(self.num_classes)) - set(train_labels))
+        train_labels = self.labels(self.split_indices.train)
+        missing = sorted(set(range(len(self.class_names))) - set(train_labels))
         if missing:
             names = ", ".join(self.class_names[i] for i in missing)
             raise ValueError(
                 f"The training split of {self.data_dir} has no images of class {names}: add more or change the split."
             )
-        weights = compute_class_weight("balanced", classes=np.arange(self.num_classes), y=train_labels)
+        weights = compute_class_weight("balanced", classes=np.arange(len(self.class_names)), y=train_labels)
         return [float(weight) for weight in weights]
+
+    def labels(self, positions: list[int]) -> list[int]:
+        """The class indices of the samples at `positions`, in the order of `class_names` (a
+        checkpoint's, when evaluating one): a class the model does not know is refused."""
+        index = {name: position for position, name in enumerate(self.class_names)}
+        names = [self.catalog.label_names[i] for i in positions]
+        unknown = sorted(set(names) - index.keys())
+        if unknown:
+            raise ValueError(
+                f"{self.data_dir} has images of class {', '.join(unknown)}, which the model does not know: "
+                f"its classes are {', '.join(self.class_names)}."
+            )
+        return [index[name] for name in names]
 
     def decoded_images(self) -> Path:
         """Every image of the catalog, decoded and resized, in one array: (samples, 3, size, size)."""
@@ -190,43 +199,33 @@ class ImageClassificationDataModule(SplitDataModule):
             decode,
         )
 
-    def _split_dataset(self, positions: list[int]) -> Dataset:
-        labels = [self.catalog.labels[i] for i in positions]
+    def split_dataset(self, positions: list[int], train: bool = False) -> Dataset:
+        labels = self.labels(positions)
         if self.cache_dir is not None:
             return Pairs(MappedRows(self.decoded_images(), positions), labels)
         files = [self.data_dir / self.catalog.sample_ids[i] for i in positions]
         return ImageFiles(files, labels, self.image_size)
 
-    def setup(self, stage: str) -> None:
-        split = self.split_indices
-        if stage == "fit":
-            self.train_dataset = self._split_dataset(split.train)
-        if stage in ("fit", "validate"):
-            self.val_dataset = self._split_dataset(split.val)
-        if stage == "test":
-            self.test_dataset = self._split_dataset(split.test)
-        if stage == "predict":
-            if self.predict_dir is None:
-                self.predict_dataset = self._split_dataset(split.test)
-                self.predict_files = [self.data_dir / self.catalog.sample_ids[i] for i in split.test]
-            else:
-                files = sorted(p for p in self.predict_dir.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
-                if not files:
-                    raise ValueError(f"predict_dir {self.predict_dir} holds no images.")
-                # Unlabelled: -1 stands for "no class".
-                self.predict_dataset = ImageFiles(files, [-1] * len(files), self.image_size)
-                self.predict_files = files
+    def prediction_dataset(self) -> tuple[Dataset, list[str]]:
+        if self.predict_dir is None:
+            positions = self.split_indices.test
+            return self.split_dataset(positions), [str(self.data_dir / self.sample_ids[i]) for i in positions]
+        if not self.predict_dir.is_dir():
+            raise FileNotFoundError(f"predict_dir {self.predict_dir} does not exist or is not a folder.")
+        files = image_files(self.predict_dir)
+        if not files:
+            raise ValueError(f"predict_dir {self.predict_dir} holds no images.")
+        # Unlabelled: -1 stands for "no class".
+        return ImageFiles(files, [-1] * len(files), self.image_size), [str(path) for path in files]
 
     def on_after_batch_transfer(
         self, batch: tuple[torch.Tensor, torch.Tensor], dataloader_idx: int
     ) -> tuple[torch.Tensor, torch.Tensor]:
         images, labels = batch
-        training = self.trainer is not None and self.trainer.training
-        return self.batch_transform(images, augment=training), labels
+        if self.trainer is not None and self.trainer.training:
+            images = self.augment(images)
+        return images, labels
 
-    def batch_transform(self, images: torch.Tensor, augment: bool) -> torch.Tensor:
-        """uint8 images to normalized floats; randomly moved, turned and scaled if `augment`."""
-        images = v2.functional.to_dtype(images, torch.float32, scale=True)
-        if augment:
-            images = self.train_augmentation(images)
-        return NORMALIZE(images)
+    def augment(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 images to floats in [0, 1], each randomly moved, turned and scaled."""
+        return self.train_augmentation(images.float() / 255)

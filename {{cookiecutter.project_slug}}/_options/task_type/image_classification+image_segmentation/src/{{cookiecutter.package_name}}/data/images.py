@@ -1,0 +1,66 @@
+"""Image files: which files are images, and how any image becomes the model's input.
+
+`read_image` is the one place where an image is decoded and resized, for training (into the
+cache or at every epoch), for `predict`, for the Python API and for `serve`.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image, UnidentifiedImageError
+
+IMAGE_SUFFIXES = frozenset({".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp"})
+# What `read_image` takes: a file, its bytes, a decoded image, or an array of pixels
+# (height x width, or height x width x channels, uint8).
+ImageSource = str | Path | bytes | Image.Image | np.ndarray
+
+
+def image_files(folder: Path) -> list[Path]:
+    """The image files under `folder`, at any depth, sorted."""
+    return sorted(path for path in folder.rglob("*") if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file())
+
+
+def open_image(source: ImageSource) -> Image.Image:
+    """The image of `source`, its header read but its pixels not yet decoded.
+
+    Refuses, before decoding, an image of more pixels than `PIL.Image.MAX_IMAGE_PIXELS`
+    (about 89 million; set it to allow more): a small file can claim enough pixels to fill the memory.
+    """
+    if isinstance(source, Image.Image):
+        return source
+    if isinstance(source, np.ndarray):
+        if source.dtype != np.uint8 or source.ndim not in (2, 3):
+            raise ValueError(
+                f"An image array must be uint8, height x width or height x width x channels; "
+                f"got {source.dtype} of shape {source.shape}."
+            )
+        return Image.fromarray(source)
+    name = "the image bytes" if isinstance(source, bytes) else str(source)
+    try:
+        image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as error:
+        raise ValueError(f"Cannot read {name} as an image: {error}") from error
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit is not None and image.width * image.height > limit:
+        raise ValueError(
+            f"{name} is {image.width}x{image.height} pixels, more than the {limit} "
+            "that PIL.Image.MAX_IMAGE_PIXELS allows."
+        )
+    return image
+
+
+def read_image(source: ImageSource, size: int) -> torch.Tensor:
+    """The image of `source` as RGB, resized to `size` x `size`: a uint8 (3, size, size) tensor."""
+    image = open_image(source)
+    try:
+        pixels = image.convert("RGB").resize((size, size), Image.Resampling.BILINEAR)
+    except OSError as error:  # truncated or corrupt data, found while decoding
+        raise ValueError(f"Cannot decode image {getattr(image, 'filename', '') or ''}: {error}") from error
+    finally:
+        if image is not source:
+            image.close()
+    return torch.from_numpy(np.asarray(pixels).transpose(2, 0, 1).copy())

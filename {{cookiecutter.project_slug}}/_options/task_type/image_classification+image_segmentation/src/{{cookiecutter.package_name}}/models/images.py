@@ -1,0 +1,78 @@
+"""What the image models share: pixels in, scaled and normalized inside the model (and so inside
+its exported graph), and images as the inputs of the Python API, `serve` and `export`."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from lightning.pytorch.cli import OptimizerCallable
+from torch import nn
+from torchmetrics import MetricCollection
+
+from ..data.images import ImageSource, read_image
+from .supervised import Schedule, SupervisedModule
+
+
+class ImageModel(SupervisedModule):
+    """A model of images of `image_size` x `image_size`: uint8 (N, 3, size, size), as loaders, the
+    Python API and the exported graph give them, or floats in [0, 1] (augmented training batches),
+    normalized with `mean` and `std` per channel before the network.
+    """
+
+    input_names = ("images",)
+
+    def __init__(
+        self,
+        loss: nn.Module,
+        metrics: MetricCollection,
+        optimizer: OptimizerCallable,
+        scheduler: Schedule,
+        image_size: int,
+        mean: Sequence[float],
+        std: Sequence[float],
+    ) -> None:
+        super().__init__(loss, metrics, optimizer, scheduler)
+        self.image_size = image_size
+        # Not saved in the state dict: the hyperparameters hold them.
+        self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1), persistent=False)
+        self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1), persistent=False)
+
+    def normalize(self, images: torch.Tensor) -> torch.Tensor:
+        if not images.is_floating_point():
+            images = images.float() / 255
+        return (images - self.mean) / self.std
+
+    def read_input(self, source: ImageSource) -> dict[str, torch.Tensor]:
+        """An image file (path), its bytes, a PIL image or a uint8 array, decoded and resized."""
+        return {"images": read_image(source, self.image_size)}
+
+    def parse_request(self, body: dict[str, Any]) -> bytes:
+        """`{"image": "<base64 of an image file>"}` to the file's bytes."""
+        value = body.get("image")
+        if not isinstance(value, str):
+            raise ValueError('The request needs "image": the base64 of an image file (PNG, JPEG, ...), as a string.')
+        try:
+            return base64.b64decode(value, validate=True)
+        except binascii.Error as error:
+            raise ValueError(f'"image" is not valid base64: {error}') from error
+
+    def example_inputs(self, batch_size: int) -> tuple[torch.Tensor, ...]:
+        return (torch.randint(0, 256, (batch_size, 3, self.image_size, self.image_size), dtype=torch.uint8),)
+
+    def input_info(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "name": "images",
+                "dtype": "uint8",
+                "shape": ["batch", 3, self.image_size, self.image_size],
+                "before": [
+                    "decode the image file (PNG, JPEG, ...) and convert it to RGB",
+                    f"resize it to {self.image_size}x{self.image_size} pixels (bilinear)",
+                    "lay it out channels first (3, height, width), uint8; the graph scales and normalizes it",
+                ],
+            }
+        ]
