@@ -1,9 +1,11 @@
-"""Benchmark the template: render variants, time them, compare the pipeline with plain PyTorch.
+"""Benchmark the template: render variants, time them, compare the pipeline with plain PyTorch,
+serve and export a checkpoint.
 
-    python benchmarks/run.py [--epochs 4] [--repeats 3] [--tasks image_classification ...]
+    python benchmarks/run.py [--epochs 4] [--repeats 3] [--requests 400] [--tasks image_classification ...]
 
-Prints a Markdown table. Every figure comes from this one run, so the ratios hold on a
-noisy machine: the two sides of each ratio are measured in alternation.
+Prints Markdown tables. Every figure comes from this one run, so the ratios hold on a
+noisy machine: the two sides of each ratio are measured in alternation. On a machine with a CUDA
+GPU it measures the GPU (and runs the rendered project's `gpu` tests).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import torch
 from cookiecutter.main import cookiecutter
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,9 +29,11 @@ PACKAGE = "digit_classifier"
 KEPT_VARIABLES = ("PATH", "LANG", "LC_ALL", "TMPDIR", "OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 
 
-def clean_env(home: Path) -> dict[str, str]:
+def clean_env(home: Path, project: Path | None = None) -> dict[str, str]:
+    """A fresh shell's environment, with `project`'s package importable from any folder."""
     env = {name: os.environ[name] for name in KEPT_VARIABLES if name in os.environ}
-    return env | {"HOME": str(home), "PYTHONPATH": "src", "WANDB_MODE": "offline", "PYTHONDONTWRITEBYTECODE": "1"}
+    env |= {"HOME": str(home), "WANDB_MODE": "offline", "PYTHONDONTWRITEBYTECODE": "1"}
+    return env | ({"PYTHONPATH": str(project / "src")} if project else {})
 
 
 def render(task_type: str, output: Path) -> tuple[Path, float]:
@@ -50,12 +55,44 @@ def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
     return time.perf_counter() - start
 
 
+def measure(script: list[str], cwd: Path, env: dict[str, str]) -> dict:
+    """Run a measuring script in a rendered project; the JSON object it prints last."""
+    result = subprocess.run([sys.executable, *script], cwd=cwd, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        sys.exit(f"{script[0]} failed:\n{result.stdout[-4000:]}{result.stderr[-4000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def print_deployment(deployment: dict) -> None:
+    print("\n| `serve`, image classifier | clients | requests/s | p50 (ms) | p99 (ms) |")
+    print("| --- | --- | --- | --- | --- |")
+    for server, levels in deployment["serve"].items():
+        for clients, figures in levels.items():
+            print(
+                f"| {server} | {clients} | {figures['requests_per_s']:.0f} | {figures['p50_ms']:.1f} "
+                f"| {figures['p99_ms']:.1f} |"
+            )
+    batched, unbatched = deployment["serve"]["batching (defaults)"]["32"], deployment["serve"]["no batching"]["32"]
+    print(f"\nBatching at 32 clients: {batched['requests_per_s'] / unbatched['requests_per_s']:.2f}x the requests/s.")
+    onnx = deployment["onnx"]
+    print(f"\n| inference, image classifier ({onnx['exporter']} export) | ONNX Runtime (ms) | PyTorch eager (ms) | ratio |")
+    print("| --- | --- | --- | --- |")
+    for batch_size in ("1", "64"):
+        figures = onnx[batch_size]
+        ratio = figures["pytorch_ms"] / figures["onnxruntime_ms"]
+        print(
+            f"| batch {batch_size} | {figures['onnxruntime_ms']:.2f} | {figures['pytorch_ms']:.2f} "
+            f"| ONNX Runtime {ratio:.2f}x as fast |"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
         "--epochs", type=int, default=4, help="epochs per throughput measurement, the first one for warm-up"
     )
     parser.add_argument("--repeats", type=int, default=3, help="alternating measurements per side")
+    parser.add_argument("--requests", type=int, default=400, help="requests per concurrency level of serve")
     parser.add_argument("--tasks", nargs="*", default=TEMPLATE_CONTEXT["task_type"])
     args = parser.parse_args()
     if args.epochs < 2:
@@ -76,27 +113,32 @@ def main() -> None:
         rows = []
         for task_type in args.tasks:
             project, render_seconds = render(task_type, scratch / task_type)
-            suite_seconds = timed([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, env)
+            project_env = clean_env(home, project)
+            suite_seconds = timed([python, "-m", "pytest", "-q", "-p", "no:cacheprovider"], project, project_env)
             rows.append((task_type, render_seconds, suite_seconds))
+            if torch.cuda.is_available():
+                timed([python, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "gpu"], project, project_env)
 
         image_project, _ = render("image_classification", scratch / "throughput")
+        image_env = clean_env(home, image_project)
         # The bundled data are written once, outside the timed runs.
         subprocess.run(
             [python, "-c", f"from {PACKAGE}.cli import main; main([], run=False).datamodule.prepare_data()"],
             cwd=image_project,
-            env=env,
+            env=image_env,
             check=True,
             capture_output=True,
         )
-        measured = subprocess.run(
-            [python, str(ROOT / "benchmarks" / "throughput.py"), PACKAGE, str(args.epochs), str(args.repeats)],
-            cwd=image_project,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
+        throughput = measure(
+            [str(ROOT / "benchmarks" / "throughput.py"), PACKAGE, str(args.epochs), str(args.repeats)],
+            image_project,
+            image_env,
         )
-        throughput = json.loads(measured.stdout.strip().splitlines()[-1])
+        # A checkpoint to serve and export: a short fit of the default model on the bundled data.
+        timed([python, "-m", PACKAGE, "fit", "--trainer.max_epochs", "3"], image_project, image_env)
+        deployment = measure(
+            [str(ROOT / "benchmarks" / "deployment.py"), PACKAGE, "best", str(args.requests)], image_project, image_env
+        )
 
     print(
         f"Machine: {os.cpu_count()} CPU cores, torch threads {throughput['threads']}, device {throughput['device']}, "
@@ -116,6 +158,7 @@ def main() -> None:
     print(f"| cached / in memory | {cached / in_memory:.3f} |")
     print(f"| decoding / in memory | {decoding / in_memory:.3f} |")
     print(f"| import floor `import lightning.pytorch, torchvision, torchmetrics` (s) | {import_floor:.2f} |")
+    print_deployment(deployment)
     print("\n| task | render (s) | rendered suite (s) | suite / import floor |")
     print("| --- | --- | --- | --- |")
     for task_type, render_seconds, suite_seconds in rows:

@@ -1,11 +1,11 @@
 """Throughput of a rendered image-classification project, run inside that project.
 
-    PYTHONPATH=src python throughput.py <package_name> <epochs> <repeats>
+    python throughput.py <package_name> <epochs> <repeats>
 
 Prints one JSON object: samples/s, in the steady state (the first epoch, which starts the
 loader workers and warms up, is left out), of the pipeline's `fit` and of a plain PyTorch loop over
-the same model class, DataLoader, batch transform, precision and optimizer; and of the
-shipped DataLoader plus the batch transform (from the image cache, and decoding the files
+the same model class, DataLoader, batch augmentation, precision and optimizer; and of the
+shipped DataLoader plus the batch augmentation (from the image cache, and decoding the files
 at every epoch) against the same samples already decoded in memory. Runs alternate, so
 that load on the machine hits every side alike; the median of each side is reported.
 """
@@ -74,8 +74,9 @@ def autocast(device: torch.device, precision: str) -> contextlib.AbstractContext
 
 
 def plain_loop(main, epochs: int) -> float:
-    """What a hand-written loop would do with the same parts: the model, its optimizer, the data
-    module's DataLoader and batch transform (on the device), the precision the config picks."""
+    """What a hand-written loop would do with the same parts: the model, its optimizer (without the
+    schedule), the data module's DataLoader and batch augmentation (on the device), the precision the
+    config picks."""
     cli = build(main, epochs)
     model, datamodule = cli.model, cli.datamodule
     datamodule.setup("fit")
@@ -84,8 +85,7 @@ def plain_loop(main, epochs: int) -> float:
     precision = str(cli.trainer.precision)
     scaler = torch.amp.GradScaler(device.type, enabled=precision == "16-mixed")
     model.to(device).train()
-    optimizer = model.configure_optimizers()
-    optimizer = optimizer["optimizer"] if isinstance(optimizer, dict) else optimizer
+    optimizer = model.optimizer(model.parameters())
     samples = 0
     for epoch in range(epochs):
         if epoch == 1:
@@ -93,7 +93,7 @@ def plain_loop(main, epochs: int) -> float:
             samples = 0
         for images, labels in loader:
             images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
-            images = datamodule.batch_transform(images, augment=True)
+            images = datamodule.augment(images)
             with autocast(device, precision):
                 loss = model.loss(model(images), labels)
             optimizer.zero_grad(set_to_none=True)
@@ -106,9 +106,9 @@ def plain_loop(main, epochs: int) -> float:
     return samples / (time.perf_counter() - start)
 
 
-def load_epochs(loader: DataLoader, batch_transform, epochs: int) -> tuple[float, list]:
-    """samples/s of passes 2 to `epochs` over `loader`, each batch through `batch_transform`,
-    and the batches of the first pass."""
+def load_epochs(loader: DataLoader, augment, epochs: int) -> tuple[float, list]:
+    """samples/s of passes 2 to `epochs` over `loader`, each batch through `augment`, and the
+    batches of the first pass."""
     samples = 0
     batches = []
     for epoch in range(epochs):
@@ -116,7 +116,7 @@ def load_epochs(loader: DataLoader, batch_transform, epochs: int) -> tuple[float
             start = time.perf_counter()
             samples = 0
         for images, labels in loader:
-            batch_transform(images, augment=True)
+            augment(images)
             samples += len(labels)
             if epoch == 0:
                 batches.append((images, labels))
@@ -126,19 +126,19 @@ def load_epochs(loader: DataLoader, batch_transform, epochs: int) -> tuple[float
 def loading(main, epochs: int) -> dict[str, float]:
     """samples/s through the shipped DataLoader (from the image cache, and decoding the files at
     every epoch with `cache_dir: null`) and over the same samples held decoded in memory; each
-    batch then goes through the data module's batch transform, as in training."""
+    batch then goes through the data module's augmentation, as in training."""
     cli = build(main, epochs)
     datamodule = cli.datamodule
     datamodule.setup("fit")
-    cached, batches = load_epochs(datamodule.train_dataloader(), datamodule.batch_transform, epochs)
+    cached, batches = load_epochs(datamodule.train_dataloader(), datamodule.augment, epochs)
     images = torch.cat([images for images, _ in batches])
     labels = torch.cat([labels for _, labels in batches])
     decoded = DataLoader(TensorDataset(images, labels), batch_size=datamodule.batch_size, shuffle=True)
-    in_memory, _ = load_epochs(decoded, datamodule.batch_transform, epochs)
+    in_memory, _ = load_epochs(decoded, datamodule.augment, epochs)
     uncached_module = main(["--trainer.max_epochs", str(epochs), *PIPELINE_ARGS, "--data.cache_dir", "null"], run=False)
     uncached_module = uncached_module.datamodule
     uncached_module.setup("fit")
-    uncached, _ = load_epochs(uncached_module.train_dataloader(), uncached_module.batch_transform, epochs)
+    uncached, _ = load_epochs(uncached_module.train_dataloader(), uncached_module.augment, epochs)
     return {"loader_cached": cached, "loader_decoding": uncached, "loader_in_memory": in_memory}
 
 

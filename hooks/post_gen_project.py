@@ -3,7 +3,8 @@
 The template holds each option's own files under `_options/<option>/<value>/`,
 laid out as they sit in the project; files that several values share sit under
 `_options/<option>/<value>+<value>.../`. The files of every folder that names the
-chosen value move into place; every other folder goes with `_options`.
+chosen value move into place; every other folder goes with `_options`. Nothing else: no
+`git init`, nothing that a second run (as `cruft update` renders the template again) would do twice.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ OPTIONS_DIR = "_options"
 
 def keep_chosen_files(project: Path, answers: dict) -> None:
     options = project / OPTIONS_DIR
+    if not options.is_dir():  # already done
+        return
     for option_dir in sorted(options.iterdir()):
         chosen = [
             folder for folder in sorted(option_dir.iterdir()) if answers[option_dir.name] in folder.name.split("+")

@@ -50,5 +50,5 @@ def test_odd_answers_round_trip(cookies, name_tail: str, author_name: str, descr
         author_name,
         description,
     )
-    for config in (project / "configs").glob("*.yaml"):
+    for config in project.glob("src/*/configs/*.yaml"):
         assert isinstance(yaml.safe_load(config.read_text()), dict), config

@@ -3,6 +3,7 @@ line and nothing left behind; the validity rules are data, read by the hook and 
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -37,6 +38,7 @@ def refused_bake(cookies, capfd: pytest.CaptureFixture[str], tmp_path: Path, **e
         ("lightning", "would shadow"),
         ("tests", "would shadow"),
         ("json", "would shadow"),
+        ("onnxruntime", "would shadow"),
     ],
 )
 def test_bad_package_name_is_refused(cookies, capfd, tmp_path: Path, package_name: str, reason: str) -> None:
@@ -45,10 +47,44 @@ def test_bad_package_name_is_refused(cookies, capfd, tmp_path: Path, package_nam
     assert reason in message
 
 
+@pytest.mark.parametrize(
+    ("package_name", "options"),
+    [
+        ("pandas", {"task_type": "tabular_regression"}),
+        ("tokenizers", {"task_type": "text_classification"}),
+        ("kornia", {"task_type": "image_segmentation"}),
+        ("PIL", {"task_type": "image_classification"}),
+        ("sklearn", {}),
+        ("mlflow", {"logger": "mlflow"}),
+        ("wandb", {"logger": "wandb"}),
+        ("tensorboard", {"logger": "tensorboard"}),
+    ],
+)
+def test_a_package_name_the_chosen_options_import_is_refused(
+    cookies, capfd, tmp_path: Path, package_name: str, options: dict[str, str]
+) -> None:
+    message = refused_bake(cookies, capfd, tmp_path, package_name=package_name, **options)
+    assert f"package_name {package_name!r} would shadow" in message
+
+
+def test_the_refused_names_come_from_the_options_requirements() -> None:
+    # A name only the other options import is free: the list follows the requirements, not a hand-kept one.
+    for package_name, options in (("pandas", {"task_type": "text_classification"}), ("wandb", {"logger": "csv"})):
+        assert refusal(default_answers(package_name=package_name, **options)) is None
+    answers = default_answers(package_name="made_up_lib")
+    answers["_requirements"] = [*answers["_requirements"], "made-up-lib>=1"]
+    assert "would shadow" in refusal(answers)
+
+
 @pytest.mark.parametrize("slug", ["../escape", "a/b", "back\\slash", "-leading", "UPPER", "a..b"])
 def test_unusable_slug_is_refused(cookies, capfd, tmp_path: Path, slug: str) -> None:
     message = refused_bake(cookies, capfd, tmp_path, project_slug=slug, package_name="fine_name")
     assert "project_slug" in message
+    # Nor an empty folder: for 'a/b' cookiecutter made 'a' before the hook ran.
+    deadline = time.monotonic() + 30
+    while [path for path in (tmp_path / "cookies").rglob("*") if path.is_dir() and not path.name.startswith("bake")]:
+        assert time.monotonic() < deadline, list((tmp_path / "cookies").rglob("*"))
+        time.sleep(0.1)
 
 
 def test_invalid_combination_is_refused_with_its_reason(cookies, capfd, tmp_path: Path) -> None:
@@ -61,9 +97,12 @@ def test_invalid_combination_is_refused_with_its_reason(cookies, capfd, tmp_path
 
 def test_refusal_reads_the_same_rules_as_the_variant_list() -> None:
     rule = {"when": {"split_strategy": ["kfold"]}, "why": "no folds today."}
-    answers = {**default_answers(), "task_type": "image_classification", "split_strategy": "kfold", "logger": "csv"}
-    assert refusal(answers, TEMPLATE_CONTEXT["_invalid_combinations"]) is None
-    assert refusal(answers, {"no_folds": rule}) == "split_strategy=kfold cannot be combined: no folds today."
+    answers = default_answers(task_type="image_classification", split_strategy="kfold", logger="csv")
+    assert refusal(answers) is None
+    assert (
+        refusal({**answers, "_invalid_combinations": {"no_folds": rule}})
+        == "split_strategy=kfold cannot be combined: no folds today."
+    )
     # No rule yet excludes a combination of the options there are.
     sizes = [len(TEMPLATE_CONTEXT[key]) for key in ("task_type", "split_strategy", "logger")]
     assert len(valid_variants()) == sizes[0] * sizes[1] * sizes[2]
@@ -71,5 +110,4 @@ def test_refusal_reads_the_same_rules_as_the_variant_list() -> None:
 
 def test_good_names_pass() -> None:
     for package_name in ("digit_classifier", "_private", "Model2"):
-        answers = {**default_answers(), "package_name": package_name}
-        assert refusal(answers, {}) is None
+        assert refusal(default_answers(package_name=package_name)) is None

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from pathlib import Path
 
 from cookiecutter.main import cookiecutter
 
-from .variants import ROOT
+from .variants import ROOT, TEMPLATE_CONTEXT
 
 
 def readme_commands() -> list[str]:
@@ -43,3 +44,25 @@ def test_saved_answers_replay_the_same_project(tmp_path: Path) -> None:
         assert (first / name).read_bytes() == (again / name).read_bytes(), name
     answers = json.loads((again / ".cookiecutter.json").read_text())["cookiecutter"]
     assert answers["split_strategy"] == "kfold"
+
+
+def test_the_dev_extra_installs_what_every_variant_requires() -> None:
+    """The template's tests import every variant's requirements: its dev extra must hold them all."""
+    template = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
+    variants = [
+        *TEMPLATE_CONTEXT["_requirements"],
+        *(requirement for values in TEMPLATE_CONTEXT["_task_requirements"].values() for requirement in values),
+        *(requirement for values in TEMPLATE_CONTEXT["_logger_requirements"].values() for requirement in values),
+    ]
+    assert set(variants) <= set(template)
+
+
+def test_the_python_claims_agree_with_the_code() -> None:
+    """The template's own tools need what its README says (3.11: tomllib); the rendered projects
+    claim 3.10 and their CI tests the lowest and highest Python they claim."""
+    assert tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"] == ">=3.11"
+    assert "Python 3.11 or newer" in (ROOT / "README.md").read_text()
+    project = ROOT / "{{cookiecutter.project_slug}}"
+    assert 'requires-python = ">=3.10"' in (project / "pyproject.toml").read_text()
+    workflow = (project / ".github" / "workflows" / "ci.yml").read_text()
+    assert 'python-version: ["3.10", "3.13"]' in workflow

@@ -21,9 +21,12 @@ def load_hook(name: str) -> ModuleType:
     return module
 
 
-def default_answers() -> dict:
-    """The answers cookiecutter derives with --no-input, for the checks that need a full set."""
-    return {"project_slug": "digit-classifier", "package_name": "digit_classifier"}
+def default_answers(**answers: str) -> dict:
+    """The answers the hooks see with --no-input (the template's data, the derived names, the first
+    value of each option), with `answers` in their place."""
+    derived = {"project_slug": "digit-classifier", "package_name": "digit_classifier"}
+    first = {key: TEMPLATE_CONTEXT[key][0] for key in OPTION_KEYS}
+    return {**TEMPLATE_CONTEXT, **derived, **first, **answers}
 
 
 def valid_variants() -> list[dict[str, str]]:
@@ -31,8 +34,7 @@ def valid_variants() -> list[dict[str, str]]:
     refusal = load_hook("pre_gen_project").refusal
     combinations = itertools.product(*(TEMPLATE_CONTEXT[key] for key in OPTION_KEYS))
     variants = [dict(zip(OPTION_KEYS, values, strict=True)) for values in combinations]
-    rules = TEMPLATE_CONTEXT["_invalid_combinations"]
-    return [variant for variant in variants if refusal({**default_answers(), **variant}, rules) is None]
+    return [variant for variant in variants if refusal(default_answers(**variant)) is None]
 
 
 def variant_id(variant: dict[str, str]) -> str:

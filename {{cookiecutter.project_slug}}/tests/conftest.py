@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -71,3 +72,25 @@ def trained_run(tmp_path_factory: pytest.TempPathFactory, data_args: list[str]) 
             patch.setenv(name, value)
         cli = main(["fit", *data_args, "--trainer.max_epochs", "2", "--trainer.log_every_n_steps", "1"])
         return TrainedRun(cli, workdir, run_dir(cli.trainer).resolve())
+
+
+def predicted_numbers(args: list[str], precision: str) -> dict[str, list[float]]:
+    """The numeric columns of what `predict <args>` writes in `precision`."""
+    cli = main(["predict", *args, "--trainer.precision", precision, "--trainer.enable_progress_bar", "false"])
+    with (run_dir(cli.trainer) / "predictions.csv").open() as file:
+        rows = list(csv.DictReader(file))
+    columns = {}
+    for name in rows[0]:
+        try:
+            columns[name] = [float(row[name]) for row in rows]
+        except ValueError:
+            continue
+    return columns
+
+
+def assert_close_predictions(mixed: dict[str, list[float]], full: dict[str, list[float]]) -> None:
+    """Mixed-precision predictions within 2 % of the float32 ones' range (probabilities: 2 points)."""
+    assert full, "predictions.csv has no numeric column"
+    for name, values in full.items():
+        tolerance = 0.02 * max(max(values) - min(values), 1.0)
+        assert mixed[name] == pytest.approx(values, abs=tolerance), name

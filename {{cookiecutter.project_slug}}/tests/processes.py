@@ -26,11 +26,14 @@ def plugin(class_name: str, **init_args: object) -> str:
     return json.dumps({"class_path": f"{__name__}.{class_name}", "init_args": init_args})
 
 
-def run_cli(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
-    """Run `python -m {{ cookiecutter.package_name }} <args>` in `cwd`; on timeout, kill it
-    and every process it started (a distributed run's other ranks) and fail."""
-    path = [str(PROJECT_ROOT / "src"), str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]
-    env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, path))}
+def run_cli(
+    args: list[str], cwd: Path, timeout: float, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m {{ cookiecutter.package_name }} <args>` (the installed package) in `cwd`,
+    with `env` added to this process's environment; on timeout, kill it and every process it
+    started (a distributed run's other ranks) and fail."""
+    path = [str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]
+    env = os.environ | (env or {}) | {"PYTHONPATH": os.pathsep.join(filter(None, path))}
     command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", *args]
     with subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
@@ -73,6 +76,31 @@ class KillInEpoch(Callback):
                 )
             )
             os.kill(os.getpid(), signal.SIGKILL)
+
+
+class SignalAtStep(Callback):
+    """Send this process `signals` (names, in turn) once training reaches global step `step`."""
+
+    def __init__(self, step: int, signals: list[str]) -> None:
+        self.step = step
+        self.signals = signals
+
+    def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args: Any) -> None:
+        if trainer.global_step == self.step:
+            for name in self.signals:
+                os.kill(os.getpid(), signal.Signals[name])
+
+
+class FailOnRank(Callback):
+    """Raise on process `rank` alone once training reaches global step `step`."""
+
+    def __init__(self, rank: int, step: int) -> None:
+        self.rank = rank
+        self.step = step
+
+    def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, *args: Any) -> None:
+        if trainer.global_rank == self.rank and trainer.global_step == self.step:
+            raise RuntimeError(f"rank {self.rank} failed on purpose at step {self.step}")
 
 
 class DistributedProbe(Callback):

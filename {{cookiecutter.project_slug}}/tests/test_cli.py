@@ -21,7 +21,7 @@ from {{ cookiecutter.package_name }}.data import LINKED_TO_MODEL
 from {{ cookiecutter.package_name }}.prediction import CSVPredictionWriter
 from {{ cookiecutter.package_name }}.runs import run_dir
 
-from .conftest import FAKE_SECRET, DefaultBuild, TrainedRun
+from .conftest import FAKE_SECRET, DefaultBuild, TrainedRun, assert_close_predictions, predicted_numbers
 from .tiny_data import write_predict_inputs
 
 
@@ -175,30 +175,11 @@ def test_predict_from_a_checkpoint_writes_one_row_per_sample(trained_run: Traine
     assert len(rows) - 1 == len(cli.datamodule.predict_dataset)
 
 
-def numeric_columns(rows: list[dict[str, str]]) -> dict[str, list[float]]:
-    """The columns of `rows` whose every value is a number."""
-    columns = {}
-    for name in rows[0]:
-        try:
-            columns[name] = [float(row[name]) for row in rows]
-        except ValueError:
-            continue
-    return columns
-
-
 def test_predict_in_bf16_mixed_precision_matches_float32(
     trained_run: TrainedRun, data_args: list[str], tmp_path: Path
 ) -> None:
     """What a GPU runs by default, on the CPU: bf16 autocast must not move predictions by more
     than 2 % of their range (probabilities: 2 points)."""
     predict_args, _, _ = write_predict_inputs(tmp_path / "inputs")
-    checkpoint = str(trained_run.folder / "checkpoints" / "best.ckpt")
-    predicted = {}
-    for precision in ("32-true", "bf16-mixed"):
-        cli = main(["predict", *data_args, *predict_args, "--ckpt_path", checkpoint, "--trainer.precision", precision])
-        with (run_dir(cli.trainer) / "predictions.csv").open() as file:
-            predicted[precision] = numeric_columns(list(csv.DictReader(file)))
-    assert predicted["32-true"], "predictions.csv has no numeric column"
-    for name, full in predicted["32-true"].items():
-        tolerance = 0.02 * max(max(full) - min(full), 1.0)
-        assert predicted["bf16-mixed"][name] == pytest.approx(full, abs=tolerance), name
+    args = [*data_args, *predict_args, "--ckpt_path", str(trained_run.folder / "checkpoints" / "best.ckpt")]
+    assert_close_predictions(predicted_numbers(args, "bf16-mixed"), predicted_numbers(args, "32-true"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -18,17 +19,22 @@ def records(folder: Path, pattern: str) -> list[dict]:
     return [json.loads(path.read_text()) for path in sorted(folder.glob(pattern))]
 
 
+DDP_ON_TWO_PROCESSES = [
+    "--trainer.accelerator=cpu",
+    "--trainer.devices=2",
+    "--trainer.strategy=ddp",
+    "--trainer.enable_progress_bar=false",
+]
+
+
 def test_ddp_fit_on_two_processes(data_args: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     probe_dir = tmp_path / "probe"
     run = run_cli(
         [
             "fit",
             *data_args,
-            "--trainer.accelerator=cpu",
-            "--trainer.devices=2",
-            "--trainer.strategy=ddp",
+            *DDP_ON_TWO_PROCESSES,
             "--trainer.max_epochs=2",
-            "--trainer.enable_progress_bar=false",
             f"--trainer.callbacks+={plugin('DistributedProbe', folder=str(probe_dir))}",
             f"--trainer.profiler={plugin('PrepareDataCounter', folder=str(probe_dir))}",
         ],
@@ -73,3 +79,24 @@ def test_ddp_fit_on_two_processes(data_args: list[str], tmp_path: Path, monkeypa
     assert metrics, f"no test metric besides the loss: {rank0_metrics}"
     single_metrics = {name: float(single.trainer.callback_metrics[name]) for name in metrics}
     assert single_metrics == pytest.approx({name: rank0_metrics[name] for name in metrics}, rel=1e-5)
+
+
+def test_a_failure_of_one_process_ends_the_whole_job(data_args: list[str], tmp_path: Path) -> None:
+    started = time.monotonic()
+    run = run_cli(
+        [
+            "fit",
+            *data_args,
+            *DDP_ON_TWO_PROCESSES,
+            "--trainer.max_epochs=3",
+            f"--trainer.callbacks+={plugin('FailOnRank', rank=1, step=2)}",
+        ],
+        cwd=tmp_path,
+        timeout=300,
+    )
+    elapsed = time.monotonic() - started
+    assert run.returncode != 0, run.stdout[-5000:]
+    assert "rank 1 failed on purpose" in run.stdout
+    # Not left waiting for the failed process in a collective until the 30-minute timeout.
+    assert elapsed < 60, f"the job took {elapsed:.0f} s to end after one process failed"
+    assert not list(tmp_path.rglob("interrupted.ckpt")), "a save would need the failed process"

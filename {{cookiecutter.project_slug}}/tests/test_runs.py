@@ -57,7 +57,10 @@ def test_runs_never_share_a_folder_and_a_resumed_run_goes_on_in_its_own(data_arg
     assert run_dir(resumed.trainer) == second_folder
     if resumed.trainer.logger is not None:
         assert resumed.trainer.logger.version == second.trainer.logger.version
-    assert saved_config(second_folder)["ckpt_path"] == str(second_folder / "checkpoints" / "last.ckpt")
+    # The run's first config stays; the resumed part's is beside it.
+    assert saved_config(second_folder)["ckpt_path"] is None
+    resumed_config = yaml.safe_load((second_folder / "config-resumed-0.yaml").read_text())
+    assert resumed_config["ckpt_path"] == str(second_folder / "checkpoints" / "last.ckpt")
     last = torch.load(second_folder / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     assert last["epoch"] == 1
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import yaml
 from jsonargparse import CLI, Namespace
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import ProgressBar
@@ -38,8 +39,9 @@ def default_config_files() -> list[str]:
 
 class RunConfigSaver(SaveConfigCallback):
     """Save the run's config (`ckpt_path` included) in its folder, whatever the subcommand and
-    the logger, and log it to the logger as the run's hyperparameters. A `fit` also saves which
-    sample went to which split (`splits.csv`, to audit any result for leakage).
+    the logger, and log it to the logger as the run's hyperparameters; a resumed run adds
+    `config-resumed-N.yaml`. A `fit` also saves which sample went to which split (`splits.csv`,
+    to audit any result for leakage).
 
     Lightning's own callback writes to `trainer.log_dir`, which is the logger's
     shared save_dir under W&B (so the next run aborts rather than overwrite it)
@@ -70,9 +72,13 @@ class RunConfigSaver(SaveConfigCallback):
         if trainer.is_global_zero:
             folder.mkdir(parents=True, exist_ok=True)
             config = folder / self.config_filename
+            resumed = config.exists()
+            if resumed:  # the run goes on in its folder: its first config stays
+                config = config.with_stem(f"{config.stem}-resumed-{len(list(folder.glob('*-resumed-*')))}")
             self.parser.save(self.config, str(config), skip_none=False, overwrite=True, multifile=self.multifile)
-            if trainer.logger is not None:
-                trainer.logger.log_hyperparams(self.config.as_dict())
+            if trainer.logger is not None and not resumed:
+                # Plain data, as the YAML file holds it (loggers store parameters once per run).
+                trainer.logger.log_hyperparams(yaml.safe_load(self.parser.dump(self.config, skip_none=False)))
             if trainer.state.fn == "fit":
                 with (folder / "splits.csv").open("w", newline="") as file:
                     writer = csv.writer(file)
@@ -127,6 +133,9 @@ class TrainingCLI(LightningCLI):
             continue_run(trainer_config, checkpoint)
         elif not trainer_config.logger:
             trainer_config.default_root_dir = new_run_folder(trainer_config.default_root_dir)
+        if self.subcommand == "predict" and config.return_predictions is None:
+            # The writers write each batch as it comes: keeping every prediction too would only fill memory.
+            config.return_predictions = False
         if self.subcommand in ("validate", "test", "predict") and checkpoint:
             saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
             hyperparameters = saved.get("hyper_parameters", {})
@@ -146,7 +155,14 @@ class TrainingCLI(LightningCLI):
             ]
 
     def instantiate_classes(self) -> None:
-        super().instantiate_classes()
+        try:
+            super().instantiate_classes()
+        except ValueError as error:
+            # jsonargparse wraps what a linked value raised (a data folder missing, a bad file) in its own
+            # message about the link: raise the data module's message itself, which names the culprit.
+            if isinstance(error.__cause__, (ValueError, OSError)):
+                raise error.__cause__ from None
+            raise
         if self.fitted:
             # Data are prepared as for the checkpoint's model; to predict files, no training data are read.
             self.datamodule.use_fitted(self.fitted)

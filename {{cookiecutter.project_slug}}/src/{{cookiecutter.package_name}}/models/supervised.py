@@ -9,7 +9,7 @@ from typing import Any, Literal
 import torch
 from lightning.pytorch import LightningModule
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
-from lightning.pytorch.utilities.types import OptimizerLRSchedulerConfig
+from lightning.pytorch.utilities.types import OptimizerLRScheduler
 from torch import nn
 from torch.optim.lr_scheduler import CosineAnnealingLR
 from torchmetrics import MetricCollection
@@ -85,7 +85,7 @@ class SupervisedModule(LightningModule):
         inputs, _ = batch
         return self.infer(*inputs) if isinstance(inputs, (tuple, list)) else self.infer(inputs)
 
-    def configure_optimizers(self) -> OptimizerLRSchedulerConfig | torch.optim.Optimizer:
+    def configure_optimizers(self) -> OptimizerLRScheduler:
         optimizer = self.optimizer(self.parameters())
         if self.scheduler is None:
             return optimizer

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 
+import yaml
 from lightning.pytorch.loggers import CSVLogger
 
 from .conftest import TrainedRun
@@ -20,3 +21,6 @@ def test_run_writes_metrics_config_and_checkpoints_in_one_folder(trained_run: Tr
     assert (trained_run.folder / "config.yaml").is_file()
     assert (trained_run.folder / "checkpoints" / "last.ckpt").is_file()
     assert not (trained_run.workdir / "config.yaml").exists()
+    # The run's config is its hyperparameters.
+    hyperparameters = yaml.safe_load((trained_run.folder / "hparams.yaml").read_text())
+    assert hyperparameters["trainer"]["max_epochs"] == trained_run.cli.trainer.max_epochs

@@ -1,10 +1,9 @@
-"""A real run logs to MLflow's SQLite store; its config lands in the run's folder."""
+"""A real run logs to MLflow's SQLite store, its config as the run's parameters; its config file and
+checkpoints land in the run's folder."""
 
 from __future__ import annotations
 
 from lightning.pytorch.loggers import MLFlowLogger
-
-from {{ cookiecutter.package_name }}.data import LINKED_TO_MODEL
 
 from .conftest import TrainedRun
 
@@ -16,8 +15,8 @@ def test_run_records_metrics_and_keeps_config_and_checkpoints(trained_run: Train
     run = logger.experiment.get_run(logger.run_id)
     assert "val/loss" in run.data.metrics
     assert "train/loss" in run.data.metrics
-    linked = LINKED_TO_MODEL[0]
-    assert run.data.params[linked] == str(getattr(trained_run.cli.datamodule, linked))
+    # The run's config is its parameters.
+    assert run.data.params["trainer/max_epochs"] == str(trained_run.cli.trainer.max_epochs)
     assert trained_run.folder.name == logger.run_id
     assert (trained_run.folder / "config.yaml").is_file()
     assert (trained_run.folder / "checkpoints" / "last.ckpt").is_file()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
 from lightning.pytorch.loggers import TensorBoardLogger
 
 from .conftest import TrainedRun
@@ -18,3 +19,6 @@ def test_run_writes_events_config_and_checkpoints_in_one_folder(trained_run: Tra
     assert (trained_run.folder / "checkpoints" / "last.ckpt").is_file()
     assert not (trained_run.workdir / "config.yaml").exists()
     assert Path(logger.save_dir) == Path("runs")
+    # The run's config is its hyperparameters.
+    hyperparameters = yaml.safe_load((trained_run.folder / "hparams.yaml").read_text())
+    assert hyperparameters["trainer"]["max_epochs"] == trained_run.cli.trainer.max_epochs

@@ -19,3 +19,5 @@ def test_run_writes_offline_run_config_and_checkpoints(trained_run: TrainedRun) 
     # Lightning's own callback would have written it here, and refused the next run.
     assert not (trained_run.workdir / "runs" / "config.yaml").exists()
     assert not (trained_run.workdir / "config.yaml").exists()
+    # The run's config is the W&B run's config.
+    assert logger.experiment.config["trainer"]["max_epochs"] == trained_run.cli.trainer.max_epochs

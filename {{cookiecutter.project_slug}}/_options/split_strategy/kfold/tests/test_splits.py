@@ -52,3 +52,9 @@ def test_split_seed_alone_decides_the_split() -> None:
 def test_fold_out_of_range_is_refused() -> None:
     with pytest.raises(ValueError, match="fold=5 is out of range"):
         KFoldSplit(num_folds=5, fold=5)
+
+
+def test_a_class_too_small_for_the_test_set_and_every_fold_is_named() -> None:
+    labels = ["cat"] * 30 + ["dog"] * 30 + ["lynx"] * 4
+    with pytest.raises(ValueError, match=r"class 'lynx' \(4\): a stratified split needs at least 6 of each class"):
+        KFoldSplit(num_folds=5).assign([f"{i}.png" for i in range(len(labels))], labels)

@@ -39,3 +39,15 @@ def test_split_seed_alone_decides_the_split() -> None:
 def test_fractions_that_leave_no_training_data_are_refused(val_fraction: float, test_fraction: float) -> None:
     with pytest.raises(ValueError, match=f"val_fraction={val_fraction} and test_fraction={test_fraction}"):
         StratifiedSplit(val_fraction=val_fraction, test_fraction=test_fraction)
+
+
+def test_a_class_too_small_to_be_in_every_split_is_named() -> None:
+    labels = ["cat"] * 20 + ["dog"] * 20 + ["lynx"] * 2
+    with pytest.raises(ValueError, match=r"class 'lynx' \(2\): a stratified split needs at least 3 of each class"):
+        StratifiedSplit().assign([f"{i}.png" for i in range(len(labels))], labels)
+
+
+def test_a_split_too_small_for_one_of_each_class_is_refused() -> None:
+    labels = [f"class{i % 8}" for i in range(40)]
+    with pytest.raises(ValueError, match="The test split of 40 samples gets 2, fewer than the 8 classes"):
+        StratifiedSplit(test_fraction=0.05).assign([f"{i}.png" for i in range(40)], labels)

@@ -1,4 +1,5 @@
-"""The segmentation data module: pairing, lazy linked values, per-split datasets, augmentation, bad data."""
+"""The segmentation data module: pairing, class names, lazy linked values, per-split datasets,
+augmentation, bad data."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.data import ImageSegmentationDataModule, shapes
 from {{ cookiecutter.package_name }}.data.segmentation import SegmentationFiles, find_pairs, list_samples
 
+from .conftest import DefaultBuild, TrainedRun
 from .tiny_data import CLASS_GREY, IGNORE_INDEX, IMAGE_SIZE, IMAGES_PER_SPLIT, NUM_CLASSES
+
+DEFAULT_NAMES = [f"class_{index}" for index in range(NUM_CLASSES)]
 
 
 def make_datamodule(data_dir: Path | None, data_args: list[str]) -> ImageSegmentationDataModule:
@@ -47,8 +51,9 @@ def small_mask(value: int = 1) -> np.ndarray:
 def test_linked_values_are_known_before_setup(data_dir: Path, data_args: list[str]) -> None:
     datamodule = make_datamodule(data_dir, data_args)
     assert not hasattr(datamodule, "train_dataset")
-    assert datamodule.num_classes == NUM_CLASSES
+    assert datamodule.class_names == DEFAULT_NAMES
     assert datamodule.ignore_index == IGNORE_INDEX
+    assert datamodule.image_size == IMAGE_SIZE
 
     # Balanced weights over the labelled pixels of the training split, as scikit-learn computes them.
     pixels = np.concatenate(
@@ -61,26 +66,35 @@ def test_linked_values_are_known_before_setup(data_dir: Path, data_args: list[st
 
 
 def test_linked_values_reach_the_model(data_args: list[str]) -> None:
-    cli = main([*data_args], run=False)
-    assert cli.model.hparams.num_classes == NUM_CLASSES
-    assert cli.model.hparams.ignore_index == IGNORE_INDEX
-    assert cli.model.loss.ignore_index == IGNORE_INDEX
+    cli = main([*data_args, "--data.class_names", "[sky, bright, dark]"], run=False)
+    assert cli.model.hparams.class_names == ["sky", "bright", "dark"]
+    assert cli.model.hparams.ignore_index == cli.model.loss.ignore_index == IGNORE_INDEX
+    assert cli.model.hparams.image_size == IMAGE_SIZE
     assert cli.model.loss.weight.tolist() == pytest.approx(cli.datamodule.class_weights)
 
 
-def test_num_classes_can_be_declared(data_dir: Path, data_args: list[str]) -> None:
-    datamodule = make_datamodule(data_dir, [*data_args, "--data.num_classes", str(NUM_CLASSES)])
-    assert datamodule.num_classes == NUM_CLASSES
-    # A class no mask holds has no pixels to weigh: the error says so.
-    with pytest.raises(ValueError, match=rf"no pixels of class {NUM_CLASSES}\b"):
-        make_datamodule(data_dir, [*data_args, "--data.num_classes", str(NUM_CLASSES + 1)])
+def test_class_names_must_name_every_mask_value(data_args: list[str]) -> None:
+    with pytest.raises(ValueError, match=r"holds the value 2, which is neither a class \(0 to 1: sky, bright\)"):
+        main([*data_args, "--data.class_names", "[sky, bright]"], run=False)
+    # A class no mask holds has no pixels to weigh: the error names it.
+    with pytest.raises(ValueError, match="no pixels of class spare"):
+        main([*data_args, "--data.class_names", "[sky, bright, dark, spare]"], run=False)
 
 
-def test_split_labels_are_each_images_dominant_class(data_dir: Path) -> None:
-    catalog = list_samples(data_dir)
+@pytest.mark.parametrize(
+    ("names", "message"), [("[only]", "at least 2 classes"), ("[sky, sea, sky]", "names a class twice: sky")]
+)
+def test_bad_class_names_are_refused(data_args: list[str], names: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        main([*data_args, "--data.class_names", names], run=False)
+
+
+def test_split_labels_are_each_images_dominant_class_name(data_dir: Path, data_args: list[str]) -> None:
+    datamodule = make_datamodule(data_dir, data_args)
     # tiny_data names each image after its dominant class: `<class>_<n>.png`.
-    assert catalog.labels == [int(Path(sample_id).name.split("_")[0]) for sample_id in catalog.sample_ids]
-    assert set(catalog.labels) == set(CLASS_GREY)
+    expected = [f"class_{Path(sample_id).name.split('_')[0]}" for sample_id in datamodule.sample_ids]
+    assert datamodule.dominant_classes() == expected
+    assert set(expected) == {f"class_{index}" for index in CLASS_GREY}
 
 
 def test_setup_builds_one_plain_dataset_per_split(data_dir: Path, data_args: list[str]) -> None:
@@ -135,8 +149,8 @@ def test_cache_is_built_once_and_rebuilt_when_a_mask_changes(
     assert (np.load(masks, mmap_mode="r")[row] == IGNORE_INDEX).all()
 
 
-def test_batches_are_normalized_and_training_batches_flipped_with_their_masks(
-    data_dir: Path, data_args: list[str], tmp_path: Path
+def test_evaluation_batches_stay_pixels_and_training_batches_are_flipped_with_their_masks(
+    data_dir: Path, data_args: list[str]
 ) -> None:
     # An asymmetric shape whose mask is exactly where the image is bright.
     mask = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.int32)
@@ -147,13 +161,17 @@ def test_batches_are_normalized_and_training_batches_flipped_with_their_masks(
     masks = torch.from_numpy(mask).expand(40, -1, -1)
 
     datamodule = make_datamodule(data_dir, data_args)
-    evaluated, evaluated_masks = datamodule.batch_transform(images, masks, augment=False)
-    assert evaluated.dtype == torch.float32 and evaluated_masks.dtype == torch.int64
-    assert evaluated.min() == -1 and evaluated.max() == 1
+    # Outside training (no trainer, or not training), images stay uint8: the model normalizes them.
+    evaluated, evaluated_masks = datamodule.on_after_batch_transfer((images, masks), 0)
+    assert evaluated is images
+    assert evaluated_masks.dtype == torch.int64
     assert torch.equal(evaluated_masks, masks.long())
+    to_predict = {"images": images, "size": torch.tensor([[IMAGE_SIZE, IMAGE_SIZE]] * 40)}
+    assert datamodule.on_after_batch_transfer(to_predict, 0) is to_predict
 
     torch.manual_seed(0)
-    flipped, flipped_masks = datamodule.batch_transform(images, masks, augment=True)
+    flipped, flipped_masks = datamodule.augment(images, masks.long())
+    assert flipped.dtype == torch.float32 and flipped.min() == 0 and flipped.max() == 1
     for moved_image, moved_mask in zip(flipped, flipped_masks, strict=True):
         assert torch.equal(moved_image[0] > 0, moved_mask == 1)
     # Each image of the batch is flipped on its own: unflipped, left-right, up-down, both.
@@ -161,18 +179,16 @@ def test_batches_are_normalized_and_training_batches_flipped_with_their_masks(
 
 
 def test_bundled_shapes_are_written_once_and_used_by_default(
-    data_args: list[str], isolated: Path, monkeypatch: pytest.MonkeyPatch
+    default_build: DefaultBuild, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(shapes, "SPLIT_SIZES", {"train": 12, "val": 4, "test": 4})
-    datamodule = make_datamodule(None, data_args)
-    assert datamodule.num_classes == len(shapes.CLASS_NAMES)
-    assert datamodule.data_dir.resolve() == (isolated / "data" / "shapes").resolve()
+    monkeypatch.chdir(default_build.workdir)
+    datamodule = default_build.cli.datamodule
+    assert datamodule.class_names == list(shapes.CLASS_NAMES)
     for split, count in shapes.SPLIT_SIZES.items():
         assert len(list((datamodule.data_dir / split / "images").glob("*.png"))) == count
         assert len(list((datamodule.data_dir / split / "masks").glob("*.png"))) == count
-    assert datamodule.catalog.sample_ids[0].split("/")[0] in shapes.SPLIT_SIZES
-    masks = [np.asarray(Image.open(path)) for path in datamodule.catalog.masks]
-    assert set(np.unique(masks).tolist()) == {0, 1, 2, 3, shapes.IGNORE_INDEX}
+    assert datamodule.sample_ids[0].split("/")[0] in shapes.SPLIT_SIZES
+    assert (datamodule.pixel_counts.sum(axis=0) > 0).all()
     files = sorted(datamodule.data_dir.rglob("*.png"))
     stamp = files[0].stat().st_mtime_ns
     shapes.write_shapes(datamodule.data_dir)
@@ -187,15 +203,22 @@ def test_bundled_shapes_are_the_same_every_time(tmp_path: Path) -> None:
         assert path.read_bytes() == (tmp_path / "again" / path.relative_to(tmp_path / "first")).read_bytes()
 
 
-def test_predict_dir_predicts_unlabelled_images(data_dir: Path, data_args: list[str]) -> None:
-    predict_dir = data_dir / "test" / "images"
-    datamodule = make_datamodule(data_dir, [*data_args, "--data.predict_dir", str(predict_dir)])
+def test_predict_dir_predicts_unlabelled_images_at_their_own_size(
+    tmp_path: Path, data_dir: Path, data_args: list[str]
+) -> None:
+    predict_dir = tmp_path / "new"
+    write_pair(predict_dir, "wide.png", (40, 12), None)
+    datamodule = make_datamodule(data_dir, [*data_args, "--data.predict_dir", str(predict_dir / "images")])
     datamodule.setup("predict")
-    assert len(datamodule.predict_dataset) == len(CLASS_GREY) * IMAGES_PER_SPLIT["test"]
-    image, mask = datamodule.predict_dataset[0]
-    assert image.shape == (3, IMAGE_SIZE, IMAGE_SIZE)
-    assert (mask == IGNORE_INDEX).all()
-    assert datamodule.predict_files == sorted(predict_dir.glob("*.png"))
+    assert datamodule.predict_names == [str(predict_dir / "images" / "wide.png")]
+    (sample,) = datamodule.predict_dataset
+    assert sample["images"].shape == (3, IMAGE_SIZE, IMAGE_SIZE)
+    assert sample["size"].tolist() == [12, 40]
+
+    # Each image's mask is named as the image: two images of one name would write one mask.
+    write_pair(predict_dir, "wide.jpg", (40, 12), None)
+    with pytest.raises(ValueError, match=r"wide\.jpg and .*wide\.png have the same name"):
+        datamodule.setup("predict")
 
 
 def test_images_pair_with_masks_by_name(tmp_path: Path) -> None:
@@ -234,25 +257,26 @@ def test_mask_of_another_size_names_both_files(tmp_path: Path) -> None:
     write_pair(tmp_path, "fine.png", (6, 4), small_mask())
     write_pair(tmp_path, "odd.png", (6, 5), small_mask())
     with pytest.raises(ValueError, match=r"Mask .*masks/odd\.png is 6x4 .* image .*images/odd\.png is 6x5"):
-        list_samples(tmp_path)
+        list_samples(tmp_path, IGNORE_INDEX)
 
 
-def test_mask_value_outside_the_classes_is_named(tmp_path: Path) -> None:
-    write_pair(tmp_path, "fine.png", (6, 4), small_mask(2))
-    mask = small_mask(1)
-    mask[0, 0] = IGNORE_INDEX  # unlabelled pixels are allowed
-    write_pair(tmp_path, "ignored.png", (6, 4), mask)
-    assert list_samples(tmp_path, num_classes=3).num_classes == 3
-    write_pair(tmp_path, "bad.png", (6, 4), small_mask(7))
-    with pytest.raises(ValueError, match=r"bad\.png holds the value 7, outside the classes 0\.\.2"):
-        list_samples(tmp_path, num_classes=3)
+def test_binary_masks_of_the_ignore_index_are_refused_with_the_fix(tmp_path: Path, data_args: list[str]) -> None:
+    for name in ("a.png", "b.png"):
+        write_pair(tmp_path, name, (6, 4), small_mask(255))
+    with pytest.raises(ValueError, match="only 0 and 255: binary masks with 255 for the object, which is the ignore"):
+        list_samples(tmp_path, ignore_index=255)
+    # Edges marked 255 beside objects of class 1 are what the ignore index is for.
+    edged = small_mask(1)
+    edged[0, 0] = 255
+    write_pair(tmp_path, "b.png", (6, 4), edged)
+    assert [len(counts) for counts in list_samples(tmp_path, ignore_index=255).value_counts] == [1, 2]
 
 
 def test_colour_mask_is_refused(tmp_path: Path) -> None:
     write_pair(tmp_path, "colour.png", (6, 4), None)
     Image.new("RGB", (6, 4)).save(tmp_path / "masks" / "colour.png")
     with pytest.raises(ValueError, match=r"colour\.png has mode RGB"):
-        list_samples(tmp_path)
+        list_samples(tmp_path, IGNORE_INDEX)
 
 
 @pytest.mark.parametrize(
@@ -272,5 +296,19 @@ def test_bad_data_dir_is_named_in_the_error(tmp_path: Path, layout: dict, messag
 def test_unreadable_image_is_named(tmp_path: Path) -> None:
     write_pair(tmp_path, "broken.png", (6, 4), small_mask())
     (tmp_path / "images" / "broken.png").write_bytes(b"not a png")
-    with pytest.raises(RuntimeError, match=r"broken\.png"):
-        list_samples(tmp_path)
+    with pytest.raises(ValueError, match=r"Cannot read .*broken\.png"):
+        list_samples(tmp_path, IGNORE_INDEX)
+
+
+def test_evaluating_a_checkpoint_refuses_mask_values_it_has_no_class_for(
+    trained_run: TrainedRun, data_args: list[str], tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(data_args[1], data)
+    strange = data / "test" / "masks" / "1_0.png"
+    mask = np.asarray(Image.open(strange)).copy()
+    mask[0, 0] = NUM_CLASSES
+    Image.fromarray(mask).save(strange)
+    checkpoint = str(trained_run.folder / "checkpoints" / "best.ckpt")
+    with pytest.raises(ValueError, match=rf"1_0\.png holds the value {NUM_CLASSES}, which is neither a class"):
+        main(["test", *data_args, "--data.data_dir", str(data), "--ckpt_path", checkpoint])

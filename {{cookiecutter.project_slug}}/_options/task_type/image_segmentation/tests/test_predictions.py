@@ -1,4 +1,5 @@
-"""Predict writes a mask PNG per image, the size of the image, and indexes them in predictions.csv."""
+"""Predict writes a mask PNG per image, the size of the image, laid out as the images are, and
+indexes them in predictions.csv."""
 
 from __future__ import annotations
 
@@ -27,15 +28,14 @@ def test_predicted_masks_are_class_indices_the_size_of_their_images(
 
     checkpoint = trained_run.folder / "checkpoints" / "best.ckpt"
     cli = main(["predict", *data_args, "--data.predict_dir", str(new_images), "--ckpt_path", str(checkpoint)])
-    folder = run_dir(cli.trainer)
-    with (folder / "predictions.csv").open() as file:
+    output = run_dir(cli.trainer) / "predictions.csv"
+    with output.open() as file:
         rows = list(csv.DictReader(file))
     assert [Path(row["image"]).relative_to(new_images).as_posix() for row in rows] == sorted(sizes)
+    # Named relative to the CSV's folder, laid out as the images: the CSV and its masks move together.
+    assert [row["mask"] for row in rows] == ["predicted_masks/sub/tall.png", "predicted_masks/wide.png"]
     for row in rows:
-        mask_path = Path(row["mask"])
-        assert mask_path.is_relative_to(folder / "predicted_masks")
-        assert mask_path.name == Path(row["image"]).with_suffix(".png").name
-        with Image.open(mask_path) as mask:
+        with Image.open(output.parent / row["mask"]) as mask:
             assert mask.size == sizes[Path(row["image"]).relative_to(new_images).as_posix()]
             assert set(np.unique(np.asarray(mask)).tolist()) <= set(range(NUM_CLASSES))
         assert 1 / NUM_CLASSES <= float(row["mean_confidence"]) <= 1

@@ -1,10 +1,15 @@
-"""A tiny segmentation data set for the tests: squares of two classes on noise, in split folders."""
+"""A tiny segmentation data set for the tests: squares of two classes on noise, in split folders;
+images to predict, as the command line, the Python API and the server take them."""
 
 from __future__ import annotations
 
+import base64
+import io
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pytest
 from PIL import Image
 
 NUM_CLASSES = 3  # background, bright squares, dark squares
@@ -14,14 +19,14 @@ IMAGES_PER_SPLIT = {"train": 8, "val": 4, "test": 4}  # per dominant class
 CLASS_GREY = {1: 230, 2: 20}
 
 
-def tiny_sample(rng: np.random.Generator, dominant: int) -> tuple[np.ndarray, np.ndarray]:
+def tiny_sample(rng: np.random.Generator, dominant: int, size: int = IMAGE_SIZE) -> tuple[np.ndarray, np.ndarray]:
     """An RGB image and its mask: a large square of class `dominant`, a small one of the other
     class, and a row of unlabelled pixels."""
-    image = rng.integers(100, 150, size=(IMAGE_SIZE, IMAGE_SIZE, 3)).astype(np.uint8)
-    mask = np.zeros((IMAGE_SIZE, IMAGE_SIZE), dtype=np.uint8)
+    image = rng.integers(100, 150, size=(size, size, 3)).astype(np.uint8)
+    mask = np.zeros((size, size), dtype=np.uint8)
     other = 3 - dominant
-    for kind, side in ((dominant, 7), (other, 3)):
-        top, left = rng.integers(0, IMAGE_SIZE - side, size=2)
+    for kind, side in ((dominant, size // 2 - 1), (other, size // 4 - 1)):
+        top, left = rng.integers(0, size - side, size=2)
         image[top : top + side, left : left + side] = CLASS_GREY[kind]
         mask[top : top + side, left : left + side] = kind
     mask[-1] = IGNORE_INDEX
@@ -41,3 +46,54 @@ def write_tiny_dataset(root: Path) -> list[str]:
                 Image.fromarray(image).save(root / split / "images" / f"{dominant}_{number}.png")
                 Image.fromarray(mask).save(root / split / "masks" / f"{dominant}_{number}.png")
     return ["--data.data_dir", str(root), "--data.image_size", str(IMAGE_SIZE)]
+
+
+def encoded(image: Image.Image, image_format: str) -> str:
+    buffer = io.BytesIO()
+    image.save(buffer, format=image_format)
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+def write_predict_inputs(folder: Path) -> tuple[list[str], list[Any], list[dict[str, Any]]]:
+    """Images to predict, of other sizes and formats than the training images, one in a subfolder,
+    three ways: the arguments of the predict subcommand, sources for `model.predict` and request
+    bodies for `serve`, in the same order."""
+    rng = np.random.default_rng(1)
+    files = [folder / "a.png", folder / "b.jpg", folder / "sub" / "c.png"]
+    for path, (dominant, size) in zip(files, ((1, 16), (2, 24), (1, 40)), strict=True):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image = Image.fromarray(tiny_sample(rng, dominant, size)[0])
+        # Not square: the masks come back at each image's own height and width.
+        image.resize((size, size * 3 // 4)).save(path)
+    requests = [{"image": base64.b64encode(path.read_bytes()).decode()} for path in files]
+    return ["--data.predict_dir", str(folder)], [str(path) for path in files], requests
+
+
+def bad_requests() -> list[tuple[dict[str, Any], str]]:
+    """Request bodies that `serve` refuses with a 4xx status, and what its message says."""
+    # A small file that claims 10,000 x 10,000 pixels: more than PIL's limit, refused before decoding.
+    bomb = Image.new("1", (10_000, 10_000))
+    return [
+        ({"picture": encoded(Image.new("RGB", (8, 8)), "PNG")}, '"image"'),
+        ({"image": 42}, '"image"'),
+        ({"image": "not base64!"}, "base64"),
+        ({"image": base64.b64encode(b"GIF89a not really").decode()}, "Cannot read"),
+        ({"image": encoded(bomb, "PNG")}, "pixels"),
+    ]
+
+
+def decoded_mask(answer: dict[str, Any]) -> np.ndarray:
+    """The class indices of an answer's mask."""
+    with Image.open(io.BytesIO(base64.b64decode(answer["mask"]))) as mask:
+        return np.asarray(mask)
+
+
+def same_prediction(row: dict[str, str], answer: dict[str, Any]) -> None:
+    """A row of predictions.csv and the Python API's answer for the same image agree: the mask file
+    the row names (relative to the CSV's folder: the newest run's, as the tests predict in the
+    working folder) holds the answer's mask, at the image's size."""
+    predictions = max(Path("runs").rglob("predictions.csv"), key=lambda path: path.stat().st_mtime_ns)
+    with Image.open(predictions.parent / row["mask"]) as written, Image.open(row["image"]) as image:
+        assert written.size == image.size
+        np.testing.assert_array_equal(np.asarray(written), decoded_mask(answer))
+    assert float(row["mean_confidence"]) == pytest.approx(answer["confidence"], abs=1e-5)

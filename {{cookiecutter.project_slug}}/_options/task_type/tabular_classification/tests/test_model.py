@@ -1,4 +1,4 @@
-"""The tabular classifier: output shape, scaling buffers, embeddings, checkpoint sizes."""
+"""The tabular classifier: one logit per class, class-weighted loss, answers that name the classes."""
 
 from __future__ import annotations
 
@@ -7,57 +7,42 @@ import torch
 
 from {{ cookiecutter.package_name }}.models import TabularClassifier
 
-
-def batch(rows: int = 6, features: int = 3, cardinalities: tuple[int, ...] = (2, 5)) -> tuple[torch.Tensor, ...]:
-    codes = [torch.randint(0, cardinality + 1, (rows,)) for cardinality in cardinalities]
-    return torch.randn(rows, features), torch.stack(codes, dim=1) if codes else torch.zeros(rows, 0, dtype=torch.long)
+CLASSES = ["ant", "bee", "cat"]
 
 
-def test_one_logit_per_class_with_unknown_categories() -> None:
-    model = TabularClassifier(num_features=3, num_classes=4, category_cardinalities=[2, 5])
-    numeric, codes = batch()
-    assert model((numeric, codes)).shape == (6, 4)
-    # Index 0, the unknown category, has an embedding of its own.
-    assert model((numeric, torch.zeros_like(codes))).shape == (6, 4)
-    assert [embedding.num_embeddings for embedding in model.embeddings] == [3, 6]
+def classifier(**overrides: object) -> TabularClassifier:
+    arguments = {"class_names": CLASSES, "numeric_columns": ["x", "y"], "vocabularies": {"colour": ["blue", "red"]}}
+    return TabularClassifier(**{**arguments, **overrides})
 
 
-@pytest.mark.parametrize(
-    ("features", "cardinalities"), [(3, ()), (0, (2, 5))], ids=["numeric-only", "categorical-only"]
-)
-def test_numeric_or_categorical_columns_alone(features: int, cardinalities: tuple[int, ...]) -> None:
-    model = TabularClassifier(num_features=features, num_classes=2, category_cardinalities=list(cardinalities))
-    assert model(batch(features=features, cardinalities=cardinalities)).shape == (6, 2)
+def test_one_logit_per_class_and_answers_that_name_them() -> None:
+    model = classifier().eval()
+    inputs = model.example_inputs(batch_size=4)
+    assert model(inputs).shape == (4, len(CLASSES))
+    torch.testing.assert_close(model.infer(*inputs).sum(dim=-1), torch.ones(4))
+    (answer,) = model.predict([{"x": 1.5, "y": -2, "colour": "red"}])
+    assert answer["label"] in CLASSES
+    assert list(answer["probabilities"]) == CLASSES
+    assert answer["probabilities"][answer["label"]] == max(answer["probabilities"].values())
 
 
-def test_numeric_features_are_scaled_with_the_buffers() -> None:
-    torch.manual_seed(0)
-    scaled = TabularClassifier(num_features=2, num_classes=3, numeric_mean=[1.0, -2.0], numeric_std=[2.0, 4.0]).eval()
-    plain = TabularClassifier(num_features=2, num_classes=3).eval()
-    plain.load_state_dict({**scaled.state_dict(), "numeric_mean": plain.numeric_mean, "numeric_std": plain.numeric_std})
-    assert {"numeric_mean", "numeric_std"} <= set(scaled.state_dict())
-    numeric = torch.randn(5, 2)
-    codes = torch.zeros(5, 0, dtype=torch.long)
-    expected = plain(((numeric - torch.tensor([1.0, -2.0])) / torch.tensor([2.0, 4.0]), codes))
-    torch.testing.assert_close(scaled((numeric, codes)), expected)
-
-
-def test_scaling_needs_one_value_per_feature() -> None:
-    with pytest.raises(ValueError, match=r"one value per numeric feature \(num_features=3\)"):
-        TabularClassifier(num_features=3, num_classes=2, numeric_mean=[0.0], numeric_std=[1.0])
-
-
-def test_checkpoint_embedding_sizes_win_over_new_data() -> None:
-    trained = TabularClassifier(num_features=3, num_classes=4, category_cardinalities=[2, 5]).eval()
-    relinked = TabularClassifier(num_features=3, num_classes=4, category_cardinalities=[3, 5])
-    relinked.on_load_checkpoint({"hyper_parameters": dict(trained.hparams)})
-    relinked.load_state_dict(trained.state_dict())
-    assert relinked.hparams.category_cardinalities == [2, 5]
-    inputs = batch()
-    torch.testing.assert_close(relinked.eval()(inputs), trained(inputs))
-
-
-def test_class_weights_weigh_the_loss() -> None:
-    model = TabularClassifier(num_features=2, num_classes=2, class_weights=[1.0, 3.0])
-    assert model.loss.weight.tolist() == [1.0, 3.0]
+def test_class_weights_weigh_the_loss_unless_turned_off() -> None:
+    model = classifier(class_weights=[1.0, 3.0, 2.0])
+    assert model.loss.weight.tolist() == [1.0, 3.0, 2.0]
     assert "loss.weight" in model.state_dict()
+    assert classifier(class_weights=[1.0, 3.0, 2.0], balance_classes=False).loss.weight is None
+
+
+def test_the_export_describes_classes_and_inputs() -> None:
+    info = classifier().export_info()
+    assert info["task"] == "tabular_classification"
+    assert info["classes"] == CLASSES
+    assert info["outputs"][0]["shape"] == ["batch", len(CLASSES)]
+    numeric, categories = info["inputs"]
+    assert numeric["columns"] == ["x", "y"] and numeric["shape"] == ["batch", 2]
+    assert categories["codes"] == {"colour": {"blue": 1, "red": 2}}
+
+
+def test_a_model_needs_an_input() -> None:
+    with pytest.raises(ValueError, match="no numeric column and no categorical column"):
+        classifier(numeric_columns=[], vocabularies={})

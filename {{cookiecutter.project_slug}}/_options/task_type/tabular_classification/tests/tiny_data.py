@@ -1,49 +1,56 @@
-"""A tiny table for the tests: three classes told apart by `size`, with a categorical `colour`."""
+"""A tiny table for the tests: 42 wines of the bundled data, 14 of each cultivar; wines to predict,
+as the command line, the Python API and the server take them."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
+from typing import Any
 
-import numpy as np
+import pandas as pd
+import pytest
 
-CLASSES = ("bird", "cat", "dog")
-COLOURS = ("blue", "green", "red")
-ROWS_PER_SPLIT = {"train": 10, "val": 4, "test": 4}  # per class
-NUMERIC_COLUMNS = ["size", "weight"]
-HEADER = ["sample", "size", "colour", "weight", "target", "split"]
-FILE_NAME = "tiny.csv"
+from {{ cookiecutter.package_name }}.data.bundled import wine_frame
 
+from .tiny_table import ID_COLUMN, first_rows, predict_inputs, refused_requests, write_table
 
-def tiny_rows() -> list[dict[str, object]]:
-    rng = np.random.default_rng(0)
-    rows = []
-    for split, count in ROWS_PER_SPLIT.items():
-        for class_index, name in enumerate(CLASSES):
-            for number in range(count):
-                rows.append(
-                    {
-                        "sample": f"{split}-{name}-{number}",
-                        "size": round(3.0 * class_index + rng.normal(0.0, 0.5), 3),
-                        "colour": COLOURS[(class_index + number) % len(COLOURS)],
-                        "weight": round(rng.normal(10.0, 3.0), 3),
-                        "target": name,
-                        "split": split,
-                    }
-                )
-    return rows
+ROWS_PER_CLASS = {"train": 8, "val": 3, "test": 3}
+TARGET = "target"
+CATEGORICAL_COLUMN = "alcohol_level"
+NUMERIC_COLUMN = "proline"
 
 
-def write_csv(path: Path, rows: list[dict[str, object]], header: list[str] | None = None) -> Path:
-    with path.open("w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=header or list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
-    return path
+def tiny_frame() -> pd.DataFrame:
+    """The table as the file holds it; the index is each row's number in the bundled data."""
+    return first_rows(wine_frame(), ROWS_PER_CLASS, ["split", TARGET], "wine")
 
 
 def write_tiny_dataset(root: Path) -> list[str]:
-    """Write `root/tiny.csv` (with a `split` column for the predefined strategy) and return
-    the arguments that point the data module at it."""
-    path = write_csv(root / FILE_NAME, tiny_rows(), HEADER)
-    return ["--data.csv_path", str(path), "--data.id_column", "sample"]
+    """Write `root/tiny.csv` (with the bundled data's `split` column, for the predefined strategy) and
+    return the arguments that point the data module at it."""
+    return write_table(root, tiny_frame())
+
+
+def rows_to_predict() -> pd.DataFrame:
+    """One wine of each cultivar that the tiny table lacks, the first at an alcohol level no training row has."""
+    wine = wine_frame().drop(index=tiny_frame().index)
+    rows = wine.groupby(TARGET).head(1).drop(columns=[TARGET, "split"])
+    rows.loc[rows.index[0], CATEGORICAL_COLUMN] = "very high"
+    rows.insert(0, ID_COLUMN, [f"new-{number}" for number in range(len(rows))])
+    return rows
+
+
+def write_predict_inputs(folder: Path) -> tuple[list[str], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Wines to predict three ways: the arguments of the predict subcommand, rows for `model.predict`
+    and request bodies for `serve`, in the same order."""
+    return predict_inputs(folder, rows_to_predict())
+
+
+def bad_requests() -> list[tuple[dict[str, Any], str]]:
+    """Request bodies that `serve` refuses with a 4xx status, and what its message says."""
+    return refused_requests(rows_to_predict().drop(columns=[ID_COLUMN]).to_dict("records")[0], NUMERIC_COLUMN)
+
+
+def same_prediction(row: dict[str, str], answer: dict[str, Any]) -> None:
+    """A row of predictions.csv and the Python API's answer for the same wine agree."""
+    assert row["predicted_class"] == answer["label"]
+    assert float(row["probability"]) == pytest.approx(answer["probabilities"][answer["label"]], abs=1e-5)

@@ -1,36 +1,64 @@
-"""A tiny regression data set for the tests: two numeric columns, one colour, a noisy linear target."""
+"""A tiny table for the tests: 60 patients of the bundled data, their target moved near 1e6; patients
+to predict, as the command line, the Python API and the server take them."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import numpy as np
 import pandas as pd
+import pytest
 
-COLOURS = ("red", "green", "blue")
-COLOUR_OFFSET = {"red": 0.0, "green": 6.0, "blue": -6.0}
-NUM_ROWS = 60
-FILE_NAME = "tiny.csv"
-TARGET = "y"
+from {{ cookiecutter.package_name }}.data.bundled import diabetes_frame
+
+from .tiny_table import ID_COLUMN, first_rows, predict_inputs, refused_requests, write_table
+
+ROWS_PER_SPLIT = {"train": 40, "val": 10, "test": 10}
+TARGET = "target"
+CATEGORICAL_COLUMN = "sex"
+NUMERIC_COLUMN = "bmi"
+
+
+def patients() -> pd.DataFrame:
+    """The bundled data with the target (25 to 346) as 1,000,000 + 10 x target: where bf16 rounds to
+    multiples of 4096, so that predictions are only right if scaled in float32."""
+    frame = diabetes_frame()
+    frame[TARGET] = 1_000_000 + 10 * frame[TARGET]
+    return frame
 
 
 def tiny_frame() -> pd.DataFrame:
-    """Row r has colour COLOURS[r % 3]; rows come in blocks of three (one of each colour):
-    blocks 0-3 of every six train, block 4 validates, block 5 tests (42/9/9 rows)."""
-    rng = np.random.default_rng(0)
-    rows = np.arange(NUM_ROWS)
-    colour = [COLOURS[row % 3] for row in rows]
-    x1 = rng.normal(5.0, 2.0, NUM_ROWS).round(3)
-    x2 = rng.uniform(0.0, 10.0, NUM_ROWS).round(3)
-    noise = rng.normal(0.0, 1.0, NUM_ROWS)
-    target = 50 + 3 * x1 - 2 * x2 + np.array([COLOUR_OFFSET[c] for c in colour]) + noise
-    split = [("train", "train", "train", "train", "val", "test")[(row // 3) % 6] for row in rows]
-    return pd.DataFrame({"x1": x1, "colour": colour, "x2": x2, TARGET: target.round(3), "split": split})
+    """The table as the file holds it; the index is each row's number in the bundled data."""
+    return first_rows(patients(), ROWS_PER_SPLIT, ["split"], "patient")
 
 
 def write_tiny_dataset(root: Path) -> list[str]:
-    """Write `root/tiny.csv` (with a split column, for the predefined split; other
-    strategies ignore it) and return the arguments that point the data module at it."""
-    root.mkdir(parents=True, exist_ok=True)
-    tiny_frame().to_csv(root / FILE_NAME, index=False)
-    return ["--data.csv_path", str(root / FILE_NAME), "--data.target_column", TARGET]
+    """Write `root/tiny.csv` (with the bundled data's `split` column, for the predefined strategy) and
+    return the arguments that point the data module at it."""
+    return write_table(root, tiny_frame())
+
+
+def rows_to_predict() -> pd.DataFrame:
+    """Three patients the tiny table lacks, of the lowest, middle and highest target; the first of a
+    sex no training row has."""
+    others = patients().drop(index=tiny_frame().index).sort_values(TARGET)
+    rows = others.iloc[[0, len(others) // 2, -1]].drop(columns=[TARGET, "split"])
+    rows.loc[rows.index[0], CATEGORICAL_COLUMN] = "C"
+    rows.insert(0, ID_COLUMN, [f"new-{number}" for number in range(len(rows))])
+    return rows
+
+
+def write_predict_inputs(folder: Path) -> tuple[list[str], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Patients to predict three ways: the arguments of the predict subcommand, rows for
+    `model.predict` and request bodies for `serve`, in the same order."""
+    return predict_inputs(folder, rows_to_predict())
+
+
+def bad_requests() -> list[tuple[dict[str, Any], str]]:
+    """Request bodies that `serve` refuses with a 4xx status, and what its message says."""
+    return refused_requests(rows_to_predict().drop(columns=[ID_COLUMN]).to_dict("records")[0], NUMERIC_COLUMN)
+
+
+def same_prediction(row: dict[str, str], answer: dict[str, Any]) -> None:
+    """A row of predictions.csv and the Python API's answer for the same patient agree."""
+    assert float(row["prediction"]) == pytest.approx(answer["value"], rel=1e-6)

@@ -1,14 +1,16 @@
-"""The text data module: reading files, lazy linked values, per-split datasets, bad data."""
+"""The text data module: reading files, lazy linked values, per-split datasets, a checkpoint's
+values, bad data."""
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import Path
 
 import pytest
 import torch
+from tokenizers import Tokenizer
 from torch.utils.data import Subset
 
 from {{ cookiecutter.package_name }}.cli import main
@@ -26,7 +28,7 @@ class FixedSplit(Split):
     def __init__(self, train: int, val: int) -> None:
         self.train, self.val = train, val
 
-    def assign(self, sample_ids: Sequence[str], labels: Sequence[int]) -> SplitIndices:
+    def assign(self, sample_ids: Sequence[str], labels: Sequence[Hashable]) -> SplitIndices:
         positions = list(range(len(sample_ids)))
         end = self.train + self.val
         return SplitIndices(positions[: self.train], positions[self.train : end], positions[end:])
@@ -53,14 +55,13 @@ def write_lines(path: Path, lines: list[str]) -> Path:
 def test_linked_values_are_known_before_setup(data_args: list[str]) -> None:
     datamodule = make_datamodule(data_args)
     assert not hasattr(datamodule, "train_dataset")
-    assert datamodule.num_classes == len(CLASS_PHRASES)
     assert datamodule.class_names == sorted(CLASS_PHRASES)
-    assert datamodule.vocab_size == 2000
-    assert datamodule.pad_id == datamodule.tokenizer.token_to_id("<pad>") == 0
+    assert (datamodule.vocab_size, datamodule.max_length) == (2000, 64)
+    assert Tokenizer.from_str(datamodule.tokenizer).token_to_id("<pad>") == 0
 
-    train_labels = [datamodule.catalog.labels[i] for i in datamodule.split_indices.train]
+    train_labels = datamodule.labels(datamodule.split_indices.train)
     counts = Counter(train_labels)
-    expected = [len(train_labels) / (len(counts) * counts[c]) for c in range(datamodule.num_classes)]
+    expected = [len(train_labels) / (len(counts) * counts[c]) for c in range(len(CLASS_PHRASES))]
     assert datamodule.class_weights == pytest.approx(expected)
     assert all(isinstance(weight, float) for weight in datamodule.class_weights)
 
@@ -69,18 +70,22 @@ def test_linked_values_read_the_data_only_when_asked(tmp_path: Path) -> None:
     path = write_lines(tmp_path / "data.csv", ["text,label", "a b,x", "c d,y", "a c,x", "b d,y", "a d,x", "b c,y"])
     datamodule = TextClassificationDataModule(FixedSplit(train=4, val=1), data_path=str(path))
     assert not {"catalog", "split_indices", "tokenizer"} & set(vars(datamodule))
-    assert datamodule.num_classes == 2
+    assert datamodule.class_names == ["x", "y"]
     assert "catalog" in vars(datamodule) and "tokenizer" not in vars(datamodule)
-    assert datamodule.pad_id == 0
+    assert Tokenizer.from_str(datamodule.tokenizer).get_vocab_size() > 0
     assert "tokenizer" in vars(datamodule)
 
 
 def test_linked_values_reach_the_model(data_args: list[str]) -> None:
-    cli = main([*data_args, "--data.vocab_size", "600"], run=False)
-    assert cli.model.hparams.vocab_size == cli.model.embedding.num_embeddings == 600
-    assert cli.model.hparams.num_classes == len(CLASS_PHRASES)
-    assert cli.model.hparams.pad_id == cli.model.embedding.padding_idx == cli.datamodule.pad_id
-    assert cli.model.loss.weight.tolist() == pytest.approx(cli.datamodule.class_weights)
+    cli = main([*data_args, "--data.vocab_size", "600", "--data.max_length", "20"], run=False)
+    model, datamodule = cli.model, cli.datamodule
+    assert model.hparams.vocab_size == model.embedding.num_embeddings == 600
+    assert model.hparams.max_length == model.max_length == 20
+    assert model.hparams.class_names == model.class_names == sorted(CLASS_PHRASES)
+    assert model.hparams.tokenizer == datamodule.tokenizer
+    assert model.tokenizer.get_vocab() == Tokenizer.from_str(datamodule.tokenizer).get_vocab()
+    assert model.pad_id == model.embedding.padding_idx == 0
+    assert model.loss.weight.tolist() == pytest.approx(datamodule.class_weights)
 
 
 def test_one_plain_dataset_per_split_with_train_only_augmentation(datamodule: TextClassificationDataModule) -> None:
@@ -105,18 +110,19 @@ def test_batches_are_token_ids_padded_with_pad_id(datamodule: TextClassification
     token_ids, labels = next(iter(datamodule.val_dataloader()))
     assert token_ids.dtype == labels.dtype == torch.long
     assert token_ids.shape[0] == labels.shape[0] == min(datamodule.batch_size, len(datamodule.val_dataset))
-    lengths = (token_ids != datamodule.pad_id).sum(dim=1)
+    tokenizer = Tokenizer.from_str(datamodule.tokenizer)
+    pad_id = tokenizer.token_to_id("<pad>")
+    lengths = (token_ids != pad_id).sum(dim=1)
     for row, length in zip(token_ids, lengths.tolist(), strict=True):
-        assert (row[length:] == datamodule.pad_id).all() and (row[:length] != datamodule.pad_id).all()
+        assert (row[length:] == pad_id).all() and (row[:length] != pad_id).all()
     texts = datamodule.val_dataset.texts[:8]
-    decoded = [
-        datamodule.tokenizer.decode(row[:length].tolist()) for row, length in zip(token_ids, lengths, strict=True)
-    ]
+    decoded = [tokenizer.decode(row[:length].tolist()) for row, length in zip(token_ids, lengths, strict=True)]
     assert decoded == texts
 
 
 def test_texts_are_cut_to_max_length(datamodule: TextClassificationDataModule) -> None:
-    token_ids, _ = Collate(datamodule.tokenizer, max_length=3)([("a long text of many words", 0), ("short", 1)])
+    collate = Collate(Tokenizer.from_str(datamodule.tokenizer), max_length=3)
+    token_ids, _ = collate([("a long text of many words", 0), ("short", 1)])
     assert token_ids.shape == (2, 3)
 
 
@@ -147,7 +153,7 @@ def test_jsonl_and_csv_are_read_alike(tmp_path: Path) -> None:
         catalog = list_samples(path, "body", "topic", "split")
         assert catalog.texts == ["Rain again", "Goal!"]
         assert catalog.class_names == ["7", "weather"]
-        assert catalog.labels == [1, 0]
+        assert catalog.label_names == ["weather", "7"]
         # No split column: the ids are the lines; with the predefined split they belong to no split.
         assert catalog.sample_ids == [str(line) for line in catalog.lines]
 
@@ -159,14 +165,28 @@ def test_split_column_names_the_sample_ids(datamodule: TextClassificationDataMod
     }
 
 
-def test_predict_path_predicts_unlabelled_texts(datamodule: TextClassificationDataModule, tmp_path: Path) -> None:
+def test_a_checkpoints_values_predict_texts_without_reading_the_training_data(
+    datamodule: TextClassificationDataModule, tmp_path: Path
+) -> None:
     texts = write_lines(tmp_path / "new.jsonl", ['{"text": "a comet over the hills"}', '{"text": "more salt please"}'])
+    fitted = {"tokenizer": datamodule.tokenizer, "max_length": 2, "class_names": datamodule.class_names}
     predicting = TextClassificationDataModule(
-        datamodule.split, data_path=str(datamodule.data_path), predict_path=str(texts), batch_size=8
+        datamodule.split, data_path=str(tmp_path / "gone.csv"), predict_path=str(texts), batch_size=8
     )
+    predicting.use_fitted(fitted)
     predicting.setup("predict")
-    assert predicting.predict_dataset.texts == ["a comet over the hills", "more salt please"]
-    assert next(iter(predicting.predict_dataloader()))[0].shape[0] == 2
+    assert predicting.predict_names == ["a comet over the hills", "more salt please"]
+    assert predicting.predict_dataset.texts == predicting.predict_names
+    token_ids, _ = next(iter(predicting.predict_dataloader()))
+    assert token_ids.shape == (2, 2)
+    assert "catalog" not in vars(predicting)
+
+
+def test_evaluating_a_checkpoint_refuses_labels_it_does_not_know(data_args: list[str]) -> None:
+    evaluating = make_datamodule(data_args)
+    evaluating.use_fitted({"class_names": ["astronomy", "cooking", "tennis"]})
+    with pytest.raises(ValueError, match=r"texts\.csv, line \d+: label 'football' is not one the model knows; its"):
+        evaluating.setup("test")
 
 
 @pytest.mark.parametrize(

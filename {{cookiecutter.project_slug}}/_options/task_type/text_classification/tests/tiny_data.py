@@ -1,9 +1,14 @@
-"""A tiny text data set for the tests: three topics, each text tagged with a word of its own."""
+"""A tiny text data set for the tests: three topics, each text tagged with a word of its own; texts
+to predict, as the command line, the Python API and the server take them."""
 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 CLASS_PHRASES = {
     "astronomy": ["the telescope saw a comet", "the moon rose over the hills", "a star exploded far away"],
@@ -41,3 +46,37 @@ def write_tiny_dataset(root: Path) -> list[str]:
         writer.writeheader()
         writer.writerows(rows)
     return ["--data.data_path", str(path)]
+
+
+# Unseen words, punctuation, accents, an emoji, a line break, and a text of more tokens than
+# max_length (64): cut as in training.
+PREDICT_TEXTS = [
+    "the moon rose over the stands",
+    'Bake the bread, "slowly"!',
+    "Naïve café ⚽ on\ntwo lines",
+    "the wind/rain zqxv " * 12 + "and the striker scored",
+]
+
+
+def write_predict_inputs(folder: Path) -> tuple[list[str], list[Any], list[dict[str, Any]]]:
+    """Texts to predict, three ways: the arguments of the predict subcommand (a JSON Lines file),
+    sources for `model.predict` and request bodies for `serve`, in the same order."""
+    folder.mkdir(parents=True)
+    path = folder / "texts.jsonl"
+    path.write_text("".join(json.dumps({"text": text}) + "\n" for text in PREDICT_TEXTS))
+    return ["--data.predict_path", str(path)], list(PREDICT_TEXTS), [{"text": text} for text in PREDICT_TEXTS]
+
+
+def bad_requests() -> list[tuple[dict[str, Any], str]]:
+    """Request bodies that `serve` refuses with a 4xx status, and what its message says."""
+    return [
+        ({"texts": ["a comet"]}, '"text"'),
+        ({"text": 42}, "must be a string"),
+        ({"text": "  "}, "empty"),
+    ]
+
+
+def same_prediction(row: dict[str, str], answer: dict[str, Any]) -> None:
+    """A row of predictions.csv and the Python API's answer for the same text agree."""
+    assert row["predicted_class"] == answer["label"]
+    assert float(row["probability"]) == pytest.approx(answer["probabilities"][answer["label"]], abs=1e-5)

@@ -5,21 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 import torch
-from lightning.pytorch import Trainer
 
+from .models import TabularRegressor
 from .prediction import CSVPredictionWriter
 
 
-class RegressionPredictionWriter(CSVPredictionWriter):
-    """One row per data row: its id (the id column's value, or its row number in the
-    file) and the prediction, in the target's own units."""
+class ValuePredictionWriter(CSVPredictionWriter):
+    """One row per table row: its id (the id column's value, else its number in the file, 0 for the
+    first row after the header) and the prediction, in the target's units."""
 
-    header = ("id", "prediction")
+    header = ("row_id", "prediction")
 
     def rows(
-        self, trainer: Trainer, predictions: Sequence[torch.Tensor], batch_indices: Sequence[Sequence[int]]
+        self, model: TabularRegressor, names: Sequence[str], predictions: torch.Tensor
     ) -> Iterator[tuple[str, float]]:
-        row_ids = trainer.datamodule.predict_dataset.row_ids
-        for values, indices in zip(predictions, batch_indices, strict=True):
-            for index, value in zip(indices, values.tolist(), strict=True):
-                yield row_ids[index], value
+        for row_id, answer in zip(names, model.answers(predictions.float().cpu()), strict=True):
+            yield row_id, answer["value"]

@@ -5,25 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 import torch
-from lightning.pytorch import Trainer
 
+from .models import TextClassifier
 from .prediction import CSVPredictionWriter
 
 
 class TextPredictionWriter(CSVPredictionWriter):
-    """One row per text: the text, the predicted label and that label's probability."""
+    """One row per text: the text, the predicted class and that class's probability."""
 
-    header = ("text", "predicted_label", "probability")
+    header = ("text", "predicted_class", "probability")
 
     def rows(
-        self, trainer: Trainer, predictions: Sequence[torch.Tensor], batch_indices: Sequence[Sequence[int]]
+        self, model: TextClassifier, names: Sequence[str], predictions: torch.Tensor
     ) -> Iterator[tuple[str, str, float]]:
-        datamodule = trainer.datamodule
-        for probabilities, indices in zip(predictions, batch_indices, strict=True):
-            confidence, predicted = probabilities.max(dim=-1)
-            for index, class_index, probability in zip(indices, predicted.tolist(), confidence.tolist(), strict=True):
-                yield (
-                    datamodule.predict_dataset.texts[index],
-                    datamodule.class_names[class_index],
-                    round(probability, 6),
-                )
+        for text, answer in zip(names, model.answers(predictions.float().cpu()), strict=True):
+            yield text, answer["label"], round(answer["probabilities"][answer["label"]], 6)

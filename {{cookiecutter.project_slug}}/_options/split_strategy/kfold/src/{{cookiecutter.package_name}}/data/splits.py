@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 from sklearn.model_selection import StratifiedKFold, train_test_split
 
 from .splitting import Split, SplitIndices
+from .stratify import require_stratifiable
 
 
 class KFoldSplit(Split):
@@ -30,7 +31,13 @@ class KFoldSplit(Split):
         self.test_fraction = test_fraction
         self.seed = seed
 
-    def assign(self, sample_ids: Sequence[str], labels: Sequence[int]) -> SplitIndices:
+    def assign(self, sample_ids: Sequence[str], labels: Sequence[Hashable]) -> SplitIndices:
+        require_stratifiable(
+            labels,
+            self.num_folds + 1,
+            f"one for the test set and one in each of the {self.num_folds} folds",
+            {"test": self.test_fraction},
+        )
         positions = list(range(len(sample_ids)))
         rest, test = train_test_split(positions, test_size=self.test_fraction, random_state=self.seed, stratify=labels)
         folds = StratifiedKFold(n_splits=self.num_folds, shuffle=True, random_state=self.seed)

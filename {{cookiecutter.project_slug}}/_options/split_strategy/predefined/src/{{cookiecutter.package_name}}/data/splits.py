@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from pathlib import PurePath
 
 from .splitting import Split, SplitIndices
@@ -14,7 +14,7 @@ class PredefinedSplit(Split):
     """Take each sample's split from the first part of its id: the data module names
     samples `train/...`, `val/...` or `test/...` after their folder (or `split` column)."""
 
-    def assign(self, sample_ids: Sequence[str], labels: Sequence[int]) -> SplitIndices:
+    def assign(self, sample_ids: Sequence[str], labels: Sequence[Hashable]) -> SplitIndices:
         members: dict[str, list[int]] = {name: [] for name in SPLIT_NAMES}
         for position, sample_id in enumerate(sample_ids):
             split = PurePath(sample_id).parts[0]

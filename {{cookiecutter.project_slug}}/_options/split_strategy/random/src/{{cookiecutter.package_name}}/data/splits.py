@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 from .splitting import Split, SplitIndices
 
@@ -47,7 +47,7 @@ class RandomSplit(Split):
             return "val"
         return "train"
 
-    def assign(self, sample_ids: Sequence[str], labels: Sequence[int]) -> SplitIndices:
+    def assign(self, sample_ids: Sequence[str], labels: Sequence[Hashable]) -> SplitIndices:
         members: dict[str, list[int]] = {"train": [], "val": [], "test": []}
         for position, sample_id in enumerate(sample_ids):
             members[self.split_of(sample_id)].append(position)

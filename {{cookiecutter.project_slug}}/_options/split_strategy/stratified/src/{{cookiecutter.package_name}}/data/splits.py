@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 
 from sklearn.model_selection import train_test_split
 
 from .splitting import Split, SplitIndices
+from .stratify import require_stratifiable
 
 
 class StratifiedSplit(Split):
@@ -23,7 +24,10 @@ class StratifiedSplit(Split):
         self.test_fraction = test_fraction
         self.seed = seed
 
-    def assign(self, sample_ids: Sequence[str], labels: Sequence[int]) -> SplitIndices:
+    def assign(self, sample_ids: Sequence[str], labels: Sequence[Hashable]) -> SplitIndices:
+        require_stratifiable(
+            labels, 3, "one each for test, val and train", {"test": self.test_fraction, "val": self.val_fraction}
+        )
         positions = list(range(len(sample_ids)))
         rest, test = train_test_split(positions, test_size=self.test_fraction, random_state=self.seed, stratify=labels)
         val_share = self.val_fraction / (1 - self.test_fraction)

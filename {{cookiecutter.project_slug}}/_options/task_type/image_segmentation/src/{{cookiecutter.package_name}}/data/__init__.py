@@ -2,7 +2,9 @@
 
 from .segmentation import ImageSegmentationDataModule
 
-# Attributes of the data module that the model receives when both are instantiated.
-LINKED_TO_MODEL = ("num_classes", "class_weights", "ignore_index")
+# What the data module fits or sets that the model receives when both are instantiated, and that
+# its checkpoint keeps: the classes in output order, their loss weights, the mask value of
+# unlabelled pixels, the image size.
+LINKED_TO_MODEL = ("class_names", "class_weights", "ignore_index", "image_size")
 
 __all__ = ["LINKED_TO_MODEL", "ImageSegmentationDataModule"]

@@ -9,20 +9,18 @@ from typing import NamedTuple
 import numpy as np
 import torch
 from kornia import augmentation
-from PIL import Image, UnidentifiedImageError
+from PIL import Image
 from torch.utils.data import Dataset
-from torchvision.transforms import v2
 
-from .cache import MappedRows, Pairs, cached_array, data_name, fingerprint, read_image
+from . import shapes
+from .cache import MappedRows, Pairs, cached_array, data_name, fingerprint
 from .datamodule import SplitDataModule
-from .shapes import write_shapes
+from .images import IMAGE_SUFFIXES, ImageSource, image_files, open_image, read_image
 from .splitting import Split, SplitIndices
 
-IMAGE_SUFFIXES = frozenset({".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".tiff", ".webp"})
 MASK_SUFFIX = ".png"
 MASK_MODES = frozenset({"1", "L", "P", "I", "I;16"})
 BUNDLED_DIR = Path("data") / "shapes"
-NORMALIZE = v2.Normalize(mean=[0.5, 0.5, 0.5], std=[0.5, 0.5, 0.5])
 SHOWN = 5  # culprits named in one error message
 
 
@@ -32,40 +30,58 @@ def named(culprits: list) -> str:
     return shown if len(culprits) <= SHOWN else f"{shown}, ... ({len(culprits)} in all)"
 
 
-def image_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())
+def image_to_segment(source: ImageSource, size: int) -> dict[str, torch.Tensor]:
+    """An image as the model takes it: `images`, resized to `size` x `size` (uint8, (3, size, size)),
+    and `size`, its own [height, width], to which its predicted mask is resized back."""
+    image = open_image(source)
+    try:
+        return {"images": read_image(image, size), "size": torch.tensor([image.height, image.width])}
+    finally:
+        if image is not source:
+            image.close()
 
 
 def read_size(path: Path) -> tuple[int, int]:
     """(width, height), read from the file's header."""
-    try:
-        with Image.open(path) as image:
-            return image.size
-    except (OSError, UnidentifiedImageError) as error:
-        raise RuntimeError(f"Cannot read image {path}: {error}") from error
+    with open_image(path) as image:
+        return image.size
 
 
 def read_mask(path: Path) -> np.ndarray:
-    """A mask's class indices (height x width, int64): a single-channel image, palette PNGs included."""
-    try:
-        with Image.open(path) as mask:
-            if mask.mode not in MASK_MODES:
-                raise ValueError(
-                    f"Mask {path} has mode {mask.mode}: a mask holds one class index per pixel "
-                    "(a single-channel or palette PNG), not colours."
-                )
+    """A mask's values (height x width, int64): a single-channel image, palette PNGs included."""
+    with open_image(path) as mask:
+        if mask.mode not in MASK_MODES:
+            raise ValueError(
+                f"Mask {path} has mode {mask.mode}: a mask holds one class index per pixel "
+                "(a single-channel or palette PNG), not colours."
+            )
+        try:
             values = np.asarray(mask).astype(np.int64)
-    except (OSError, UnidentifiedImageError) as error:
-        raise RuntimeError(f"Cannot read mask {path}: {error}") from error
+        except OSError as error:  # truncated or corrupt data, found while decoding
+            raise ValueError(f"Cannot decode mask {path}: {error}") from error
     if values.size and values.min() < 0:
         raise ValueError(f"Mask {path} holds the negative value {values.min()}: class indices start at 0.")
     return values
 
 
 def read_resized_mask(path: Path, size: int) -> torch.Tensor:
-    """A mask's class indices resized to `size` x `size` (nearest: no blended classes), int32."""
+    """A mask's values resized to `size` x `size` (nearest: no blended classes), int32."""
     resized = Image.fromarray(read_mask(path).astype(np.int32)).resize((size, size), Image.Resampling.NEAREST)
     return torch.from_numpy(np.asarray(resized, dtype=np.int32).copy())
+
+
+def images_by_name(folder: Path) -> dict[str, Path]:
+    """The images under `folder` by name: their path in it without the suffix, which their mask shares."""
+    images: dict[str, Path] = {}
+    for path in image_files(folder):
+        name = path.relative_to(folder).with_suffix("").as_posix()
+        if name in images:
+            raise ValueError(
+                f"Images {images[name]} and {path} have the same name: each image has a mask of its own, "
+                f"named as the image with {MASK_SUFFIX}. Rename one of them."
+            )
+        images[name] = path
+    return images
 
 
 class Pair(NamedTuple):
@@ -76,12 +92,7 @@ class Pair(NamedTuple):
 
 def pair_by_name(images_dir: Path, masks_dir: Path, prefix: str = "") -> list[Pair]:
     """Pair `images_dir/<name>.<any image suffix>` with `masks_dir/<name>.png`."""
-    images: dict[str, Path] = {}
-    for path in image_files(images_dir):
-        name = path.relative_to(images_dir).with_suffix("").as_posix()
-        if name in images:
-            raise ValueError(f"Images {images[name]} and {path} have the same name: a mask pairs with one image.")
-        images[name] = path
+    images = images_by_name(images_dir)
     masks = {
         path.relative_to(masks_dir).with_suffix("").as_posix(): path
         for path in sorted(masks_dir.rglob("*"))
@@ -127,23 +138,20 @@ def find_pairs(root: Path) -> list[Pair]:
 
 
 class Catalog(NamedTuple):
-    """Every image of the data folder with its mask and what the mask holds."""
+    """Every image of the data folder with its mask, and what each mask holds."""
 
     sample_ids: list[str]
     images: list[Path]
     masks: list[Path]
-    pixel_counts: np.ndarray  # (samples, classes): labelled pixels of each class in each mask
-    labels: list[int]  # each image's dominant class other than background (0 if none)
-    num_classes: int
+    # Per mask: its pixels of each value from 0 to its largest class index; the ignore index's are left out.
+    value_counts: list[np.ndarray]
 
 
-def list_samples(root: Path, num_classes: int | None = None, ignore_index: int = 255) -> Catalog:
-    """Pair images with masks and read every mask, checking sizes and class indices.
-
-    `num_classes` None: the largest class index found in the masks, plus one.
-    """
+def list_samples(root: Path, ignore_index: int) -> Catalog:
+    """Pair images with masks and read every mask, checking its size against its image's."""
     pairs = find_pairs(root)
     counts = []
+    ignored = 0
     for pair in pairs:
         values = read_mask(pair.mask)
         width, height = read_size(pair.image)
@@ -152,66 +160,71 @@ def list_samples(root: Path, num_classes: int | None = None, ignore_index: int =
                 f"Mask {pair.mask} is {values.shape[1]}x{values.shape[0]} pixels but its image {pair.image} "
                 f"is {width}x{height}: a mask must be the size of its image."
             )
-        sample_counts = np.bincount(values.ravel())
-        if 0 <= ignore_index < len(sample_counts):
-            sample_counts[ignore_index] = 0
-        sample_counts = np.trim_zeros(sample_counts, "b")
-        if num_classes is not None and sample_counts[num_classes:].any():
-            value = num_classes + int(np.flatnonzero(sample_counts[num_classes:])[0])
-            raise ValueError(
-                f"Mask {pair.mask} holds the value {value}, outside the classes 0..{num_classes - 1} "
-                f"(num_classes={num_classes}) and not the ignore index {ignore_index}."
-            )
-        counts.append(sample_counts)
-    num_classes = num_classes or max(2, *(len(sample_counts) for sample_counts in counts))
-    pixel_counts = np.zeros((len(pairs), num_classes), dtype=np.int64)
-    for row, sample_counts in zip(pixel_counts, counts, strict=True):
-        row[: len(sample_counts)] = sample_counts[:num_classes]
-    labels = [int(row[1:].argmax()) + 1 if row[1:].any() else 0 for row in pixel_counts]
+        value_counts = np.bincount(values.ravel())
+        if 0 <= ignore_index < len(value_counts):
+            ignored += value_counts[ignore_index]
+            value_counts[ignore_index] = 0
+        counts.append(np.trim_zeros(value_counts, "b"))
+    if ignored and all(len(value_counts) <= 1 for value_counts in counts):
+        raise ValueError(
+            f"Every mask under {root} holds only 0 and {ignore_index}: binary masks with {ignore_index} for the "
+            f"object, which is the ignore index (unlabelled pixels, left out of training), so no pixel is labelled "
+            f"as an object. Save the masks with 1 for the object (masks of 0 and 1), or set --data.ignore_index to "
+            f"another value if {ignore_index} marks a class."
+        )
     return Catalog(
         sample_ids=[pair.sample_id for pair in pairs],
         images=[pair.image for pair in pairs],
         masks=[pair.mask for pair in pairs],
-        pixel_counts=pixel_counts,
-        labels=labels,
-        num_classes=num_classes,
+        value_counts=counts,
     )
 
 
 class SegmentationFiles(Dataset):
     """Images and their masks, decoded from the files whenever they are read and resized to
-    `size` x `size`: uint8 (3, size, size) and int32 (size, size). Without masks (unlabelled
-    images), masks of `ignore_index` only."""
+    `size` x `size`: uint8 (3, size, size) and int32 (size, size)."""
 
-    def __init__(self, images: list[Path], masks: list[Path] | None, size: int, ignore_index: int) -> None:
+    def __init__(self, images: list[Path], masks: list[Path], size: int) -> None:
         self.images = images
         self.masks = masks
         self.size = size
-        self.ignore_index = ignore_index
 
     def __len__(self) -> int:
         return len(self.images)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        image = read_image(self.images[index], self.size)
-        if self.masks is None:
-            return image, torch.full((self.size, self.size), self.ignore_index, dtype=torch.int32)
-        return image, read_resized_mask(self.masks[index], self.size)
+        return read_image(self.images[index], self.size), read_resized_mask(self.masks[index], self.size)
+
+
+class ImagesToSegment(Dataset):
+    """Images to predict, each read as the model's `read_input` reads it (`image_to_segment`)."""
+
+    def __init__(self, files: list[Path], size: int) -> None:
+        self.files = files
+        self.size = size
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return image_to_segment(self.files[index], self.size)
 
 
 class ImageSegmentationDataModule(SplitDataModule):
     """Images and their masks of class indices, paired by file name, split by `split`.
 
-    Loaders yield uint8 images and int32 masks; `on_after_batch_transfer` normalizes the
-    images, and flips training images with their masks, on the device that trains.
+    Loaders yield uint8 images, which the model scales and normalizes itself, and int32 masks;
+    `on_after_batch_transfer` makes the masks int64 and flips training images with their masks,
+    on the device that trains (the GPU, where there is one).
 
     Args:
         split: How samples are assigned to train, val and test.
         data_dir: Holds `images/` and `masks/` (or `train/`, `val/`, `test/` folders that each
             hold them). None: the bundled shapes, written to `data/shapes` in the working
             folder on first use.
-        num_classes: Number of classes; a mask value from `num_classes` up that is not
-            `ignore_index` is an error. None: the largest class index in the masks, plus one.
+        class_names: The classes, mask value i being `class_names[i]` (0 the background); a mask
+            value that is neither a class nor `ignore_index` is an error. None: the shapes' names
+            for the bundled data; otherwise `class_0`, `class_1`, ... up to the largest value in the masks.
         ignore_index: Mask value of unlabelled pixels: no loss, no metric.
         image_size: Images and masks are resized to `image_size` x `image_size`.
         vertical_flip: Augment with vertical flips too (horizontal flips always); turn off
@@ -229,7 +242,7 @@ class ImageSegmentationDataModule(SplitDataModule):
         self,
         split: Split,
         data_dir: str | None = None,
-        num_classes: int | None = None,
+        class_names: list[str] | None = None,
         ignore_index: int = 255,
         image_size: int = 64,
         vertical_flip: bool = True,
@@ -239,16 +252,20 @@ class ImageSegmentationDataModule(SplitDataModule):
         predict_dir: str | None = None,
     ) -> None:
         super().__init__(split, batch_size, num_workers)
-        # num_classes is logged by the model, as found in the data; here it may be None.
-        self.save_hyperparameters(ignore=["split", "num_classes"])
-        if num_classes is not None and num_classes < 2:
-            raise ValueError(f"num_classes={num_classes}: segmentation needs at least 2 classes (with background).")
+        self.save_hyperparameters(ignore=["split"], logger=False)
+        if class_names is not None and len(class_names) < 2:
+            raise ValueError(
+                f"class_names={class_names}: segmentation needs at least 2 classes, the background (mask value 0) "
+                "included."
+            )
+        if class_names is not None and len(set(class_names)) < len(class_names):
+            repeated = sorted({name for name in class_names if class_names.count(name) > 1})
+            raise ValueError(f"class_names={class_names} names a class twice: {named(repeated)}.")
         self.data_dir = Path(data_dir) if data_dir else BUNDLED_DIR
         self.uses_bundled_data = data_dir is None
-        self.declared_num_classes = num_classes
+        self.declared_class_names = list(class_names) if class_names is not None else None
         self.ignore_index = ignore_index
         self.image_size = image_size
-        self.vertical_flip = vertical_flip
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.predict_dir = Path(predict_dir) if predict_dir else None
         # Per-sample random flips of whole batches on their device, the same for an image and its mask.
@@ -260,8 +277,10 @@ class ImageSegmentationDataModule(SplitDataModule):
     def prepare_data(self) -> None:
         """Write the bundled shapes if they are the data and not on disk yet; decode the images
         and masks into the cache if it is out of date. Runs once per machine."""
+        if self.predict_dir is not None and self.trainer is not None and self.trainer.predicting:
+            return  # predicting other images: the training data are not needed, nor read
         if self.uses_bundled_data:
-            write_shapes(self.data_dir)
+            shapes.write_shapes(self.data_dir)
         if self.cache_dir is not None:
             self.decoded_arrays()
 
@@ -269,37 +288,63 @@ class ImageSegmentationDataModule(SplitDataModule):
     def catalog(self) -> Catalog:
         # The linked values need the catalog before the trainer calls prepare_data.
         if self.uses_bundled_data:
-            write_shapes(self.data_dir)
-        return list_samples(self.data_dir, self.declared_num_classes, self.ignore_index)
+            shapes.write_shapes(self.data_dir)
+        return list_samples(self.data_dir, self.ignore_index)
 
     @property
     def sample_ids(self) -> list[str]:
         return self.catalog.sample_ids
 
     @cached_property
+    def class_names(self) -> list[str]:
+        """The classes, in the order of the model's outputs: mask value i is `class_names[i]`."""
+        if self.declared_class_names is not None:
+            return self.declared_class_names
+        if self.uses_bundled_data:
+            return list(shapes.CLASS_NAMES)
+        largest = max(len(value_counts) for value_counts in self.catalog.value_counts) - 1
+        return [f"class_{value}" for value in range(max(largest + 1, 2))]
+
+    @cached_property
+    def pixel_counts(self) -> np.ndarray:
+        """(samples, classes): each mask's pixels of each class. A mask value that is neither a class
+        (of the checkpoint, when evaluating one) nor the ignore index is refused, with its mask named."""
+        classes = len(self.class_names)
+        counts = np.zeros((len(self.catalog.masks), classes), dtype=np.int64)
+        for row, (mask, value_counts) in enumerate(zip(self.catalog.masks, self.catalog.value_counts, strict=True)):
+            if len(value_counts) > classes:
+                value = classes + int(np.flatnonzero(value_counts[classes:])[0])
+                raise ValueError(
+                    f"Mask {mask} holds the value {value}, which is neither a class (0 to {classes - 1}: "
+                    f"{named(self.class_names)}) nor the ignore index {self.ignore_index}."
+                )
+            counts[row, : len(value_counts)] = value_counts
+        return counts
+
+    def dominant_classes(self) -> list[str]:
+        """Each image's class that covers most of its mask besides the background (the background
+        for an image of no other class): what stratified strategies keep in proportion."""
+        objects = self.pixel_counts[:, 1:]
+        dominant = np.where(objects.any(axis=1), objects.argmax(axis=1) + 1, 0)
+        return [self.class_names[index] for index in dominant]
+
+    @cached_property
     def split_indices(self) -> SplitIndices:
-        """Stratified strategies keep the proportions of each image's dominant class."""
-        return self.split.assign(self.catalog.sample_ids, self.catalog.labels)
+        return self.split.assign(self.catalog.sample_ids, self.dominant_classes())
 
-    @property
-    def num_classes(self) -> int:
-        """Number of classes, background included: the model's output channels."""
-        return self.catalog.num_classes
-
-    @property
+    @cached_property
     def class_weights(self) -> list[float]:
         """Per-class loss weights from the pixels of the training split, as scikit-learn's
         `compute_class_weight("balanced")` gives them: labelled pixels / (classes x class pixels)."""
-        counts = self.catalog.pixel_counts[self.split_indices.train].sum(axis=0)
-        missing = np.flatnonzero(counts == 0).tolist()
+        counts = self.pixel_counts[self.split_indices.train].sum(axis=0)
+        missing = [self.class_names[index] for index in np.flatnonzero(counts == 0)]
         if missing:
-            found = "" if self.declared_num_classes else ", the largest value in the masks plus one"
             raise ValueError(
                 f"The training split of {self.data_dir} has no pixels of class {named(missing)} "
-                f"(num_classes={self.num_classes}{found}): add images of it, change the split, set num_classes, "
+                f"(classes: {named(self.class_names)}): add images of it, change the split, set class_names, "
                 f"or mark unlabelled pixels with the ignore index {self.ignore_index}."
             )
-        weights = counts.sum() / (self.num_classes * counts)
+        weights = counts.sum() / (len(self.class_names) * counts)
         return [float(weight) for weight in weights]
 
     def decoded_arrays(self) -> tuple[Path, Path]:
@@ -323,56 +368,43 @@ class ImageSegmentationDataModule(SplitDataModule):
         masks = cached_array(self.cache_dir, f"{name}-masks-{stamp}", (count, size, size), np.int32, decode_masks)
         return images, masks
 
-    def _split_dataset(self, positions: list[int]) -> Dataset:
+    def split_dataset(self, positions: list[int], train: bool = False) -> Dataset:
         if self.cache_dir is not None:
             images, masks = self.decoded_arrays()
             return Pairs(MappedRows(images, positions), MappedRows(masks, positions))
         catalog = self.catalog
         return SegmentationFiles(
-            images=[catalog.images[i] for i in positions],
-            masks=[catalog.masks[i] for i in positions],
-            size=self.image_size,
-            ignore_index=self.ignore_index,
+            [catalog.images[i] for i in positions], [catalog.masks[i] for i in positions], self.image_size
         )
 
-    def setup(self, stage: str) -> None:
-        split = self.split_indices
-        if stage == "fit":
-            self.train_dataset = self._split_dataset(split.train)
-        if stage in ("fit", "validate"):
-            self.val_dataset = self._split_dataset(split.val)
-        if stage == "test":
-            self.test_dataset = self._split_dataset(split.test)
-        if stage == "predict":
-            if self.predict_dir is None:
-                self.predict_dataset = self._split_dataset(split.test)
-                self.predict_files = [self.catalog.images[i] for i in split.test]
-                self.predict_names = [self.catalog.sample_ids[i] for i in split.test]
-            else:
-                if not self.predict_dir.is_dir():
-                    raise FileNotFoundError(f"predict_dir {self.predict_dir} does not exist or is not a folder.")
-                files = image_files(self.predict_dir)
-                if not files:
-                    raise ValueError(f"predict_dir {self.predict_dir} holds no images.")
-                # Unlabelled: every pixel of their masks is the ignore index.
-                self.predict_dataset = SegmentationFiles(files, None, self.image_size, self.ignore_index)
-                self.predict_files = files
-                self.predict_names = [path.relative_to(self.predict_dir).with_suffix("").as_posix() for path in files]
+    def prediction_dataset(self) -> tuple[Dataset, list[str]]:
+        if self.predict_dir is None:
+            files = [self.catalog.images[i] for i in self.split_indices.test]
+        elif not self.predict_dir.is_dir():
+            raise FileNotFoundError(f"predict_dir {self.predict_dir} does not exist or is not a folder.")
+        else:
+            # Each image's mask is named as the image: two images of one name would share it.
+            files = list(images_by_name(self.predict_dir).values())
+            if not files:
+                raise ValueError(
+                    f"predict_dir {self.predict_dir} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))})."
+                )
+        # Read from the files, as the model reads any image: the cache keeps no image's own size.
+        return ImagesToSegment(files, self.image_size), [str(path) for path in files]
 
     def on_after_batch_transfer(
-        self, batch: tuple[torch.Tensor, torch.Tensor], dataloader_idx: int
-    ) -> tuple[torch.Tensor, torch.Tensor]:
+        self, batch: tuple[torch.Tensor, torch.Tensor] | dict[str, torch.Tensor], dataloader_idx: int
+    ) -> tuple[torch.Tensor, torch.Tensor] | dict[str, torch.Tensor]:
+        if isinstance(batch, dict):  # images to predict and their sizes: no masks
+            return batch
         images, masks = batch
-        training = self.trainer is not None and self.trainer.training
-        return self.batch_transform(images, masks, augment=training)
-
-    def batch_transform(
-        self, images: torch.Tensor, masks: torch.Tensor, augment: bool
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """uint8 images to normalized floats and masks to int64; both flipped alike if `augment`."""
-        images = v2.functional.to_dtype(images, torch.float32, scale=True)
+        # The loss and metrics take int64 class indices; the loaders copy int32, half the bytes.
         masks = masks.long()
-        if augment:
-            images, masks = self.train_augmentation(images, masks[:, None])
-            masks = masks[:, 0]
-        return NORMALIZE(images), masks
+        if self.trainer is not None and self.trainer.training:
+            images, masks = self.augment(images, masks)
+        return images, masks
+
+    def augment(self, images: torch.Tensor, masks: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """uint8 images to floats in [0, 1], each flipped at random, its mask alike."""
+        images, masks = self.train_augmentation(images.float() / 255, masks[:, None])
+        return images, masks[:, 0]

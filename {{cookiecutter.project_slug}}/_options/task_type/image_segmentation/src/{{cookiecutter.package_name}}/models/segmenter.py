@@ -2,43 +2,69 @@
 
 from __future__ import annotations
 
+import base64
+import io
+from typing import Any
+
+import numpy as np
 import torch
-from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from lightning.pytorch.cli import OptimizerCallable
+from PIL import Image
 from torch import nn
 from torchmetrics import MetricCollection
 from torchmetrics.classification import MulticlassF1Score, MulticlassJaccardIndex
 
-from .supervised import SupervisedModule
+from ..data.images import ImageSource
+from ..data.segmentation import image_to_segment
+from .images import ImageModel
+from .supervised import Schedule
 from .unet import UNet
 
 
-class SegmentationModel(SupervisedModule):
-    """Give every pixel one of `num_classes` classes, with a class-weighted cross-entropy loss.
+def mask_png(classes: np.ndarray, height: int, width: int) -> str:
+    """Class indices resized to `width` x `height` (nearest: no blended classes), as the base64 of a PNG."""
+    buffer = io.BytesIO()
+    Image.fromarray(classes).resize((width, height), Image.Resampling.NEAREST).save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
+
+
+class SegmentationModel(ImageModel):
+    """Give every pixel one of `class_names`, with a class-weighted cross-entropy loss.
 
     Args:
-        num_classes: Number of classes, background included (linked from the data module).
+        class_names: The classes, in the order of the outputs: mask value i is class i, 0 the
+            background (linked from the data module).
+        image_size: Side of the square images it takes (linked from the data module).
         class_weights: Loss weight of each class (linked from the data module).
         ignore_index: Mask value of unlabelled pixels, left out of loss and metrics (linked from the data module).
+        balance_classes: Weigh each class's loss with `class_weights`; false: every class weighs 1.
         base_channels: Channels of the U-Net's first level; each level below doubles them.
         depth: Levels of the U-Net below the first (the resolution halves at each).
         stem_stride: Stride of the U-Net's first convolution: 2 runs it at half resolution
             (four times cheaper; its logits are upsampled to the image's size), 1 at full resolution.
+        mean: Per-channel mean of the pixels (scaled to [0, 1]) that normalization subtracts.
+        std: Per-channel standard deviation that normalization divides by.
         optimizer: Builds the optimizer from the model's parameters.
-        scheduler: Builds the learning-rate scheduler from the optimizer; None for a constant rate.
+        scheduler: The learning-rate schedule: "cosine" over the run, a scheduler, or None.
     """
 
     def __init__(
         self,
-        num_classes: int,
+        class_names: list[str],
+        image_size: int,
         class_weights: list[float] | None = None,
         ignore_index: int = 255,
+        balance_classes: bool = True,
         base_channels: int = 16,
         depth: int = 3,
         stem_stride: int = 2,
+        mean: tuple[float, float, float] = (0.5, 0.5, 0.5),
+        std: tuple[float, float, float] = (0.5, 0.5, 0.5),
         optimizer: OptimizerCallable = torch.optim.AdamW,
-        scheduler: LRSchedulerCallable | None = None,
+        scheduler: Schedule = "cosine",
     ) -> None:
-        weight = torch.tensor(class_weights, dtype=torch.float32) if class_weights else None
+        num_classes = len(class_names)
+        weight = torch.tensor(class_weights, dtype=torch.float32) if class_weights and balance_classes else None
         metrics = MetricCollection(
             {
                 # Mean over classes of intersection over union, over all pixels of the epoch.
@@ -47,22 +73,65 @@ class SegmentationModel(SupervisedModule):
                 "dice": MulticlassF1Score(num_classes=num_classes, average="macro", ignore_index=ignore_index),
             }
         )
-        super().__init__(nn.CrossEntropyLoss(weight=weight, ignore_index=ignore_index), metrics, optimizer, scheduler)
-        self.save_hyperparameters()
+        loss = nn.CrossEntropyLoss(weight=weight, ignore_index=ignore_index)
+        super().__init__(loss, metrics, optimizer, scheduler, image_size, mean, std)
+        self.save_hyperparameters(logger=False)
+        self.class_names = list(class_names)
         # Channels-last weights: convolutions run in the layout GPU tensor cores (and oneDNN on CPUs) prefer.
         self.network = UNet(3, num_classes, base_channels=base_channels, depth=depth, stem_stride=stem_stride).to(
             memory_format=torch.channels_last
         )
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """Logits, (N, num_classes, H, W), for images (N, 3, H, W)."""
-        return self.network(images)
+        """Logits, (N, classes, H, W), of uint8 images or floats in [0, 1], (N, 3, H, W)."""
+        return self.network(self.normalize(images))
 
-    def predict_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> dict[str, torch.Tensor]:
-        """Each image's predicted class per pixel (N, H, W) and its mean confidence (N,):
-        the predicted class's probability, averaged over the pixels."""
-        images, _ = batch
-        confidence, classes = self(images).softmax(dim=1).max(dim=1)
-        # Kept until the writer runs at the epoch's end: the smallest type that holds every class.
-        classes = classes.to(torch.uint8 if self.hparams.num_classes <= 256 else torch.int32)
-        return {"classes": classes, "confidence": confidence.mean(dim=(1, 2))}
+    def infer(self, images: torch.Tensor) -> torch.Tensor:
+        """Each pixel's class probabilities, (N, classes, size, size)."""
+        return self(images).softmax(dim=1)
+
+    def read_input(self, source: ImageSource) -> dict[str, torch.Tensor]:
+        """An image file (path), its bytes, a PIL image or a uint8 array: decoded and resized, and its
+        own height and width, to which its mask is resized back."""
+        return image_to_segment(source, self.image_size)
+
+    def predict_step(self, batch: dict[str, torch.Tensor], batch_idx: int) -> list[dict[str, Any]]:
+        """The answers for a batch of images to predict, as the Python API and `serve` give them.
+        Lightning keeps every batch's predictions until `predict` ends: masks compressed as PNG
+        take far less memory than per-pixel probabilities."""
+        return self.answers(self.infer(batch["images"]), batch)
+
+    def answers(self, predictions: torch.Tensor, batch: dict[str, torch.Tensor]) -> list[dict[str, Any]]:
+        """Per image, of its class probabilities (classes, size, size) and its `size` in `batch`:
+        `mask`, the base64 of a PNG of its pixels' most probable classes (value i: `classes[i]`) at
+        the image's own size; `classes`; `confidence`, the mean over its pixels (at the model's
+        size) of their class's probability."""
+        confidences, classes = predictions.float().max(dim=1)
+        # A PNG holds 8 or 16 bits per pixel.
+        masks = classes.cpu().numpy().astype(np.uint8 if len(self.class_names) <= 256 else np.uint16)
+        return [
+            {"mask": mask_png(mask, height, width), "classes": list(self.class_names), "confidence": confidence}
+            for mask, confidence, (height, width) in zip(
+                masks, confidences.mean(dim=(1, 2)).tolist(), batch["size"].tolist(), strict=True
+            )
+        ]
+
+    def export_info(self) -> dict[str, Any]:
+        classes = len(self.class_names)
+        return {
+            "task": "image_segmentation",
+            "classes": self.class_names,
+            "inputs": self.input_info(),
+            "outputs": [
+                {
+                    "name": "probabilities",
+                    "dtype": "float32",
+                    "shape": ["batch", classes, self.image_size, self.image_size],
+                    "after": [
+                        "channel i is each pixel's probability of classes[i]",
+                        "the mask is each pixel's most probable class (argmax over the channels)",
+                        "resize the mask to the image's own height and width (nearest neighbour: no blended classes)",
+                    ],
+                }
+            ],
+        }

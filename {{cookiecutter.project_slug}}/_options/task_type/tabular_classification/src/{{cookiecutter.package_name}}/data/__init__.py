@@ -1,15 +1,10 @@
 """Tabular classification data: a CSV file with a class column, split by the configured strategy."""
 
-from .tabular import TabularClassificationDataModule
+from .classification import TabularClassificationDataModule
+from .tabular import FEATURE_ENCODING
 
-# Attributes of the data module that the model receives when both are instantiated.
-LINKED_TO_MODEL = (
-    "num_features",
-    "num_classes",
-    "class_weights",
-    "category_cardinalities",
-    "numeric_mean",
-    "numeric_std",
-)
+# What the data module fits on the training rows that the model receives when both are instantiated,
+# and that its checkpoint keeps: how a row becomes its inputs, the classes in output order, their loss weights.
+LINKED_TO_MODEL = (*FEATURE_ENCODING, "class_names", "class_weights")
 
 __all__ = ["LINKED_TO_MODEL", "TabularClassificationDataModule"]

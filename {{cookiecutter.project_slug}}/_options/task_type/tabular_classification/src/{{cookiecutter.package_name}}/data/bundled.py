@@ -21,6 +21,7 @@ from sklearn.model_selection import train_test_split
 
 from .atomic import write_file
 
+BUNDLED_CSV = Path("data") / "wine.csv"
 ALCOHOL_LEVELS = {"low": 12.5, "mid": 13.5, "high": float("inf")}
 
 
@@ -45,6 +46,6 @@ def wine_frame() -> pd.DataFrame:
     return frame
 
 
-def write_wine_csv(path: Path) -> None:
+def write_bundled_csv(path: Path) -> None:
     """Write the wine data to `path` unless it is already there (idempotent, atomic)."""
     write_file(path, lambda file: wine_frame().to_csv(file, index=False))

@@ -1,5 +1,5 @@
 """Tabular classification models."""
 
-from .tabular import TabularClassifier
+from .classifier import TabularClassifier
 
 __all__ = ["TabularClassifier"]

@@ -1,16 +1,10 @@
 """Tabular regression data: a CSV file with a numeric target column, split by the configured strategy."""
 
-from .tabular import TabularRegressionDataModule
+from .regression import TabularRegressionDataModule
+from .tabular import FEATURE_ENCODING
 
-# Attributes of the data module that the model receives when both are instantiated.
-LINKED_TO_MODEL = (
-    "num_features",
-    "num_targets",
-    "feature_mean",
-    "feature_std",
-    "target_mean",
-    "target_std",
-    "category_sizes",
-)
+# What the data module fits on the training rows that the model receives when both are instantiated,
+# and that its checkpoint keeps: how a row becomes its inputs, and the target's scale.
+LINKED_TO_MODEL = (*FEATURE_ENCODING, "target_mean", "target_std")
 
 __all__ = ["LINKED_TO_MODEL", "TabularRegressionDataModule"]

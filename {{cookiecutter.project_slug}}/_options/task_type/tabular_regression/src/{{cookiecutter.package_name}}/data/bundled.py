@@ -21,6 +21,7 @@ from sklearn.model_selection import train_test_split
 
 from .atomic import write_file
 
+BUNDLED_CSV = Path("data") / "diabetes.csv"
 TARGET_COLUMN = "target"
 SEX_CODES = {1: "A", 2: "B"}
 NUM_BINS = 5
@@ -41,6 +42,6 @@ def diabetes_frame() -> pd.DataFrame:
     return frame
 
 
-def write_diabetes(path: Path) -> None:
+def write_bundled_csv(path: Path) -> None:
     """Write the diabetes CSV to `path` unless it is already there (idempotent, atomic)."""
     write_file(path, lambda file: diabetes_frame().to_csv(file, index=False))

@@ -1,5 +1,5 @@
 """Tabular regression models."""
 
-from .tabular import TabularRegressor
+from .regressor import TabularRegressor
 
 __all__ = ["TabularRegressor"]

@@ -2,7 +2,9 @@
 
 from .text import TextClassificationDataModule
 
-# Attributes of the data module that the model receives when both are instantiated.
-LINKED_TO_MODEL = ("vocab_size", "num_classes", "class_weights", "pad_id")
+# What the data module fits or sets that the model receives when both are instantiated, and that
+# its checkpoint keeps: the tokenizer learnt from the training split (as JSON), the size of the
+# embedding table, the longest text in tokens, the classes in output order and their loss weights.
+LINKED_TO_MODEL = ("tokenizer", "vocab_size", "max_length", "class_names", "class_weights")
 
 __all__ = ["LINKED_TO_MODEL", "TextClassificationDataModule"]

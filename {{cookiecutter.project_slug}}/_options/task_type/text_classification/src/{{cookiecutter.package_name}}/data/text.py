@@ -13,19 +13,16 @@ from typing import Any, NamedTuple
 import numpy as np
 import torch
 from sklearn.utils.class_weight import compute_class_weight
-from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
-from torch.nn.utils.rnn import pad_sequence
+from tokenizers import Tokenizer
 from torch.utils.data import Dataset
 
 from .corpus import write_corpus
 from .datamodule import SplitDataModule
 from .splitting import Split, SplitIndices
+from .tokens import MIN_VOCAB_SIZE, pad, pad_id, token_ids, train_tokenizer
 
 BUNDLED_PATH = Path("data") / "corpus.jsonl"
 SUFFIXES = {".csv": "CSV", ".tsv": "TSV", ".jsonl": "JSON Lines"}
-PAD_TOKEN = "<pad>"
-# The smallest vocabulary the byte-level tokenizer can have: 256 bytes and the pad token.
-MIN_VOCAB_SIZE = 257
 
 
 class Record(NamedTuple):
@@ -36,11 +33,11 @@ class Record(NamedTuple):
 
 
 class Catalog(NamedTuple):
-    """Every sample of the data file: its id, text and class index."""
+    """Every sample of the data file (its id, text, label and line) and the classes: the labels, sorted."""
 
     sample_ids: list[str]
     texts: list[str]
-    labels: list[int]
+    label_names: list[str]
     class_names: list[str]
     lines: list[int]
 
@@ -93,18 +90,15 @@ def _field(path: Path, record: Record, column: str, role: str, found: Sequence[s
     return text
 
 
-def read_texts(path: Path, text_column: str) -> tuple[list[str], list[int]]:
-    """The texts of `path` and the line of each (for unlabelled data, e.g. to predict)."""
+def read_texts(path: Path, text_column: str) -> list[str]:
+    """The texts of `path`, labelled or not (e.g. to predict)."""
     columns, records = read_records(path)
     if text_column not in columns:
         raise ValueError(f"{path} has no text column {text_column!r}; found {', '.join(map(repr, columns)) or 'none'}.")
-    texts, lines = [], []
-    for record in records:
-        texts.append(_field(path, record, text_column, "text", list(record.fields)))
-        lines.append(record.line)
+    texts = [_field(path, record, text_column, "text", list(record.fields)) for record in records]
     if not texts:
         raise ValueError(f"{path} holds no samples.")
-    return texts, lines
+    return texts
 
 
 def list_samples(path: Path, text_column: str, label_column: str, split_column: str) -> Catalog:
@@ -130,40 +124,7 @@ def list_samples(path: Path, text_column: str, label_column: str, split_column: 
     class_names = sorted(set(names))
     if len(class_names) < 2:
         raise ValueError(f"{path} has one label only ({class_names[0]}): a classifier needs two or more.")
-    class_index = {name: index for index, name in enumerate(class_names)}
-    return Catalog(sample_ids, texts, [class_index[name] for name in names], class_names, lines)
-
-
-def train_tokenizer(texts: Sequence[str], vocab_size: int, min_frequency: int) -> Tokenizer:
-    """A byte-level BPE tokenizer (GPT-2 style) learnt from `texts`, at most `vocab_size` tokens.
-
-    Texts are NFKC-normalised, lowercased and stripped. Byte-level: every text is encoded
-    (no unknown token), and decoding gives the normalised text back. `<pad>` is token 0.
-    """
-    tokenizer = Tokenizer(models.BPE())
-    tokenizer.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase(), normalizers.Strip()])
-    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
-    # Decode bytes, join the tokens, drop the space that encoding put before the first word.
-    tokenizer.decoder = decoders.Sequence([decoders.ByteLevel(), decoders.Fuse(), decoders.Strip(" ", 1, 0)])
-    trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size,
-        min_frequency=min_frequency,
-        special_tokens=[PAD_TOKEN],
-        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
-        show_progress=False,
-    )
-    tokenizer.train_from_iterator(texts, trainer=trainer, length=len(texts))
-    return tokenizer
-
-
-def load_tokenizer(checkpoint_path: str | Path) -> Tokenizer:
-    """The tokenizer saved in a checkpoint of `TextClassificationDataModule`, to use the
-    model outside of Lightning: `Tokenizer.encode(text).ids` are the model's inputs."""
-    checkpoint = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
-    state = checkpoint.get(TextClassificationDataModule.__qualname__)
-    if not state or "tokenizer" not in state:
-        raise ValueError(f"{checkpoint_path} holds no tokenizer: it was not saved by TextClassificationDataModule.")
-    return Tokenizer.from_str(state["tokenizer"])
+    return Catalog(sample_ids, texts, names, class_names, lines)
 
 
 class TextSamples(Dataset):
@@ -189,27 +150,25 @@ class TextSamples(Dataset):
 
 
 class Collate:
-    """Tokenize a batch of `(text, label)` pairs: token ids padded with `pad_id` to the longest
-    text of the batch (at most `max_length` tokens), and the labels."""
+    """Tokenize a batch of `(text, label)` pairs: the texts' token ids (at most `max_length` each),
+    padded to the longest of the batch, and the labels."""
 
     def __init__(self, tokenizer: Tokenizer, max_length: int) -> None:
         self.tokenizer = tokenizer
         self.max_length = max_length
-        self.pad_id = tokenizer.token_to_id(PAD_TOKEN)
+        self.pad_id = pad_id(tokenizer)
 
     def __call__(self, batch: list[tuple[str, int]]) -> tuple[torch.Tensor, torch.Tensor]:
         texts, labels = zip(*batch, strict=True)
-        encodings = self.tokenizer.encode_batch(list(texts))
-        ids = [torch.tensor(encoding.ids[: self.max_length], dtype=torch.long) for encoding in encodings]
-        return pad_sequence(ids, batch_first=True, padding_value=self.pad_id), torch.tensor(labels, dtype=torch.long)
+        ids = [token_ids(self.tokenizer, text, self.max_length) for text in texts]
+        return pad(ids, self.pad_id), torch.tensor(labels, dtype=torch.long)
 
 
 class TextClassificationDataModule(SplitDataModule):
     """Texts and labels from a CSV, TSV or JSON Lines file, split by `split`.
 
-    The tokenizer is learnt from the training split only. It is saved in every checkpoint
-    (`state_dict`) and restored from it on `--ckpt_path` runs, before any batch is tokenized,
-    so a checkpoint predicts with the tokenizer it was trained with.
+    The tokenizer is learnt from the training split only; the model receives it (as JSON) and its
+    checkpoints keep it, so that a checkpoint tokenizes as in training whatever the data at hand.
 
     Args:
         split: How samples are assigned to train, val and test.
@@ -225,7 +184,8 @@ class TextClassificationDataModule(SplitDataModule):
         max_length: Texts are cut to this many tokens.
         word_dropout: Probability of dropping each word of a training text (augmentation).
         batch_size: Samples per batch, on each device.
-        num_workers: Processes that load batches (0: load in the main process).
+        num_workers: Processes that load batches (0: load in the main process; None: from the
+            CPU cores this process may use).
         predict_path: A file of texts to predict (the text column is read; labels are not needed).
             None: the test split.
     """
@@ -242,15 +202,17 @@ class TextClassificationDataModule(SplitDataModule):
         max_length: int = 64,
         word_dropout: float = 0.1,
         batch_size: int = 64,
-        num_workers: int = 0,
+        num_workers: int | None = 0,
         predict_path: str | None = None,
     ) -> None:
         super().__init__(split, batch_size, num_workers)
         if vocab_size < MIN_VOCAB_SIZE:
             raise ValueError(f"vocab_size={vocab_size}: the byte-level tokenizer needs at least {MIN_VOCAB_SIZE}.")
+        if max_length < 1:
+            raise ValueError(f"max_length={max_length}: a text needs one token at least.")
         if not 0 <= word_dropout < 1:
             raise ValueError(f"word_dropout={word_dropout} must lie in [0, 1).")
-        self.save_hyperparameters(ignore=["split"])
+        self.save_hyperparameters(ignore=["split"], logger=False)
         self.data_path = Path(data_path) if data_path else BUNDLED_PATH
         self.uses_bundled_data = data_path is None
         self.text_column = text_column
@@ -261,16 +223,19 @@ class TextClassificationDataModule(SplitDataModule):
         self.max_length = max_length
         self.word_dropout = word_dropout
         self.predict_path = Path(predict_path) if predict_path else None
-        self.restored_class_names: list[str] | None = None
 
     def prepare_data(self) -> None:
-        """Write the bundled corpus if it is the data and not on disk yet."""
+        """Write the bundled corpus if it is the data and not on disk yet. Runs once per machine."""
+        if self.predict_path is not None and self.trainer is not None and self.trainer.predicting:
+            return  # predicting other texts: the training data are not needed, nor read
         if self.uses_bundled_data:
             write_corpus(self.data_path)
 
     @cached_property
     def catalog(self) -> Catalog:
-        self.prepare_data()
+        # The linked values need the catalog before the trainer calls prepare_data.
+        if self.uses_bundled_data:
+            write_corpus(self.data_path)
         return list_samples(self.data_path, self.text_column, self.label_column, self.split_column)
 
     @property
@@ -280,84 +245,65 @@ class TextClassificationDataModule(SplitDataModule):
     @cached_property
     def split_indices(self) -> SplitIndices:
         catalog = self.catalog
-        split = self.split.assign(catalog.sample_ids, catalog.labels)
-        seen = {catalog.labels[i] for i in split.train}
+        split = self.split.assign(catalog.sample_ids, catalog.label_names)
+        seen = {catalog.label_names[i] for i in split.train}
         for name, positions in (("val", split.val), ("test", split.test)):
-            unseen = [i for i in positions if catalog.labels[i] not in seen]
+            unseen = [i for i in positions if catalog.label_names[i] not in seen]
             if unseen:
-                label = catalog.class_names[catalog.labels[unseen[0]]]
                 raise ValueError(
-                    f"{self.data_path}, line {catalog.lines[unseen[0]]}: label {label!r} is in the {name} split but "
-                    "never in the training split: the model cannot learn it. Add training samples or change the split."
+                    f"{self.data_path}, line {catalog.lines[unseen[0]]}: label {catalog.label_names[unseen[0]]!r} is "
+                    f"in the {name} split but never in the training split: the model cannot learn it. Add training "
+                    "samples or change the split."
                 )
         return split
 
     @cached_property
-    def tokenizer(self) -> Tokenizer:
-        """Learnt from the training texts only; replaced by a checkpoint's in `load_state_dict`."""
+    def tokenizer(self) -> str:
+        """The tokenizer learnt from the training texts only, as its JSON (`Tokenizer.to_str()`)."""
         texts = [self.catalog.texts[i] for i in self.split_indices.train]
-        tokenizer = train_tokenizer(texts, self.vocab_size, self.min_frequency)
-        if tokenizer.get_vocab_size() > self.vocab_size:
-            raise ValueError(
-                f"The tokenizer learnt {tokenizer.get_vocab_size()} tokens, more than vocab_size={self.vocab_size}."
-            )
-        return tokenizer
+        return train_tokenizer(texts, self.vocab_size, self.min_frequency).to_str()
 
-    @property
+    @cached_property
     def class_names(self) -> list[str]:
-        """The labels, in the order of the model's outputs (those of the checkpoint, once restored)."""
-        return self.restored_class_names or self.catalog.class_names
+        """The labels, in the order of the model's outputs: sorted."""
+        return self.catalog.class_names
 
-    @property
-    def num_classes(self) -> int:
-        """Number of classes: the model's output size."""
-        return len(self.class_names)
-
-    @property
+    @cached_property
     def class_weights(self) -> list[float]:
         """Per-class loss weights, inversely proportional to class frequency in the training split."""
-        train_labels = [self.catalog.labels[i] for i in self.split_indices.train]
-        weights = compute_class_weight("balanced", classes=np.arange(self.num_classes), y=train_labels)
+        train_labels = self.labels(self.split_indices.train)
+        weights = compute_class_weight("balanced", classes=np.arange(len(self.class_names)), y=train_labels)
         return [float(weight) for weight in weights]
 
-    @property
-    def pad_id(self) -> int:
-        """The token id that pads batches: the model masks it out."""
-        return self.tokenizer.token_to_id(PAD_TOKEN)
-
-    def state_dict(self) -> dict[str, Any]:
-        """Saved in every checkpoint: what was learnt from the training split."""
-        return {"tokenizer": self.tokenizer.to_str(), "class_names": list(self.class_names)}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Called on `--ckpt_path` runs after `setup`: batches are tokenized from here on
-        with the checkpoint's tokenizer, whatever the data module would learn now."""
-        self.tokenizer = Tokenizer.from_str(state_dict["tokenizer"])
-        self.restored_class_names = list(state_dict["class_names"])
-
-    def _split_dataset(self, positions: list[int], word_dropout: float = 0.0) -> TextSamples:
+    def labels(self, positions: list[int]) -> list[int]:
+        """The class indices of the samples at `positions`, in the order of `class_names` (a
+        checkpoint's, when evaluating one): a label the model does not know is refused."""
         catalog = self.catalog
-        return TextSamples([catalog.texts[i] for i in positions], [catalog.labels[i] for i in positions], word_dropout)
+        index = {name: position for position, name in enumerate(self.class_names)}
+        unknown = [i for i in positions if catalog.label_names[i] not in index]
+        if unknown:
+            raise ValueError(
+                f"{self.data_path}, line {catalog.lines[unknown[0]]}: label {catalog.label_names[unknown[0]]!r} is "
+                f"not one the model knows; its labels are {', '.join(self.class_names)}."
+            )
+        return [index[catalog.label_names[i]] for i in positions]
 
-    def setup(self, stage: str) -> None:
-        split = self.split_indices
-        if stage == "fit":
-            self.train_dataset = self._split_dataset(split.train, self.word_dropout)
-        if stage in ("fit", "validate"):
-            self.val_dataset = self._split_dataset(split.val)
-        if stage == "test":
-            self.test_dataset = self._split_dataset(split.test)
-        if stage == "predict":
-            if self.predict_path is None:
-                self.predict_dataset = self._split_dataset(split.test)
-            else:
-                texts, _ = read_texts(self.predict_path, self.text_column)
-                # Unlabelled: -1 stands for "no class".
-                self.predict_dataset = TextSamples(texts, [-1] * len(texts))
+    def split_dataset(self, positions: list[int], train: bool = False) -> TextSamples:
+        texts = [self.catalog.texts[i] for i in positions]
+        return TextSamples(texts, self.labels(positions), self.word_dropout if train else 0.0)
+
+    def prediction_dataset(self) -> tuple[TextSamples, list[str]]:
+        if self.predict_path is None:
+            dataset = self.split_dataset(self.split_indices.test)
+        else:
+            texts = read_texts(self.predict_path, self.text_column)
+            # Unlabelled: -1 stands for "no class".
+            dataset = TextSamples(texts, [-1] * len(texts))
+        # A text is named by itself in the predictions.
+        return dataset, dataset.texts
 
     def collate_fn(self) -> Collate:
         if self.loader_workers() > 0:
             # The tokenizer was trained with threads: let forked workers tokenize without them.
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        # Reads the tokenizer when a loader is made: after a checkpoint restored it.
-        return Collate(self.tokenizer, self.max_length)
+        return Collate(Tokenizer.from_str(self.tokenizer), self.max_length)

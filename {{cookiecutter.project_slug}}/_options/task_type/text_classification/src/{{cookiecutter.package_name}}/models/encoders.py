@@ -47,9 +47,7 @@ class ConvEncoder(nn.Module):
 class TransformerTextEncoder(nn.Module):
     """A small transformer encoder with sinusoidal positions, mean-pooled over the unpadded tokens."""
 
-    def __init__(
-        self, embed_dim: int, hidden_dim: int, dropout: float, num_layers: int, num_heads: int, max_positions: int
-    ) -> None:
+    def __init__(self, embed_dim: int, hidden_dim: int, dropout: float, num_layers: int, num_heads: int) -> None:
         super().__init__()
         if embed_dim % num_heads:
             raise ValueError(f"embed_dim={embed_dim} must be a multiple of num_heads={num_heads}.")
@@ -59,30 +57,25 @@ class TransformerTextEncoder(nn.Module):
         self.layers = nn.TransformerEncoder(layer, num_layers, enable_nested_tensor=False)
         self.norm = nn.LayerNorm(embed_dim)
         self.project = nn.Sequential(nn.Linear(embed_dim, hidden_dim), nn.ReLU())
-        self.max_positions = max_positions
-        # A buffer follows the module to any device; it is computed, so it is not saved.
-        self.register_buffer("positions", sinusoidal_positions(max_positions, embed_dim), persistent=False)
 
     def forward(self, embedded: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        length = embedded.shape[1]
-        if length > self.max_positions:
-            raise ValueError(f"{length} tokens, more than max_positions={self.max_positions}: lower max_length.")
-        hidden = self.layers(embedded + self.positions[:length], src_key_padding_mask=~mask)
+        # Computed for the batch's length: no longest text to fix, and the exported graph takes any length.
+        positions = sinusoidal_positions(embedded.shape[1], embedded.shape[2], embedded.device)
+        hidden = self.layers(embedded + positions.to(embedded.dtype), src_key_padding_mask=~mask)
         return self.project(masked_mean(self.norm(hidden), mask))
 
 
-def sinusoidal_positions(length: int, dim: int) -> torch.Tensor:
+def sinusoidal_positions(length: int, dim: int, device: torch.device | None = None) -> torch.Tensor:
     """The sine and cosine position encodings of "Attention is all you need": (length, dim)."""
-    positions = torch.arange(length, dtype=torch.float32).unsqueeze(1)
-    frequencies = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32) * (-math.log(10000.0) / dim))
-    table = torch.zeros(length, dim)
-    table[:, 0::2] = torch.sin(positions * frequencies)
-    table[:, 1::2] = torch.cos(positions * frequencies[: dim // 2])
-    return table
+    positions = torch.arange(length, dtype=torch.float32, device=device).unsqueeze(1)
+    frequencies = torch.exp(torch.arange(0, dim, 2, dtype=torch.float32, device=device) * (-math.log(10000.0) / dim))
+    angles = positions * frequencies
+    # Sines in the even features, cosines in the odd ones.
+    return torch.stack([angles.sin(), angles.cos()], dim=-1).flatten(1)[:, :dim]
 
 
 def build_encoder(
-    name: str, embed_dim: int, hidden_dim: int, dropout: float, num_layers: int, num_heads: int, max_positions: int
+    name: str, embed_dim: int, hidden_dim: int, dropout: float, num_layers: int, num_heads: int
 ) -> nn.Module:
     """The encoder called `name`: one of ENCODERS. Its output has `hidden_dim` features."""
     if name == "bag":
@@ -92,5 +85,5 @@ def build_encoder(
             raise ValueError(f"hidden_dim={hidden_dim} must be even for the cnn encoder (two convolution widths).")
         return ConvEncoder(embed_dim, hidden_dim, dropout)
     if name == "transformer":
-        return TransformerTextEncoder(embed_dim, hidden_dim, dropout, num_layers, num_heads, max_positions)
+        return TransformerTextEncoder(embed_dim, hidden_dim, dropout, num_layers, num_heads)
     raise ValueError(f"Unknown encoder {name!r}: use one of {', '.join(ENCODERS)}.")

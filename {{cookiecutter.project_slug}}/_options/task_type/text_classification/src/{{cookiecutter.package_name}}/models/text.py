@@ -2,68 +2,125 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 import torch
-from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from lightning.pytorch.cli import OptimizerCallable
+from tokenizers import Tokenizer
 from torch import nn
 
-from .classification import accuracy_and_f1, weighted_cross_entropy
+from ..data.tokens import exported_tokenizer, pad, pad_id, token_ids
+from .classification import accuracy_and_f1, class_answers, class_outputs, weighted_cross_entropy
 from .encoders import build_encoder
-from .supervised import SupervisedModule
+from .supervised import Schedule, SupervisedModule
 
 
 class TextClassifier(SupervisedModule):
-    """Classify token id sequences into `num_classes` classes with a class-weighted cross-entropy loss.
+    """Classify texts into `class_names` with a class-weighted cross-entropy loss.
 
-    Token embeddings go through an encoder that ignores the padding (`pad_id`), then a
-    linear layer gives one logit per class.
+    Texts become token ids with the model's own tokenizer (`read_input`); their embeddings go
+    through an encoder that ignores the padding, then a linear layer gives one logit per class.
 
     Args:
+        class_names: The classes, in the order of the outputs (linked from the data module).
+        tokenizer: The tokenizer learnt from the training split, as its JSON (linked from the
+            data module); the model derives the padding id from it.
         vocab_size: Size of the embedding table (linked from the data module).
-        num_classes: Number of classes (linked from the data module).
-        pad_id: The padding token id, masked out (linked from the data module).
+        max_length: Texts are cut to this many tokens (linked from the data module).
         class_weights: Loss weight of each class (linked from the data module).
+        balance_classes: Weigh each class's loss with `class_weights`; false: every class weighs 1.
         encoder: `bag` (mean of the embeddings), `cnn` (1D convolutions, max-pooled) or
             `transformer` (a small transformer encoder, mean-pooled).
         embed_dim: Size of the token embeddings.
         hidden_dim: Size of the encoder's output (the transformer's feed-forward size too).
         num_layers: Transformer layers (transformer only).
         num_heads: Attention heads (transformer only); must divide `embed_dim`.
-        max_positions: Longest sequence the transformer takes (transformer only).
         dropout: Dropout rate in the encoder and before the output layer.
         optimizer: Builds the optimizer from the model's parameters.
-        scheduler: Builds the learning-rate scheduler from the optimizer; None for a constant rate.
+        scheduler: The learning-rate schedule: "cosine" over the run, a scheduler, or None.
     """
+
+    input_names = ("token_ids",)
 
     def __init__(
         self,
+        class_names: list[str],
+        tokenizer: str,
         vocab_size: int,
-        num_classes: int,
-        pad_id: int = 0,
+        max_length: int,
         class_weights: list[float] | None = None,
+        balance_classes: bool = True,
         encoder: Literal["bag", "cnn", "transformer"] = "bag",
         embed_dim: int = 64,
         hidden_dim: int = 64,
         num_layers: int = 2,
         num_heads: int = 4,
-        max_positions: int = 512,
         dropout: float = 0.1,
         optimizer: OptimizerCallable = torch.optim.AdamW,
-        scheduler: LRSchedulerCallable | None = None,
+        scheduler: Schedule = "cosine",
     ) -> None:
-        super().__init__(weighted_cross_entropy(class_weights), accuracy_and_f1(num_classes), optimizer, scheduler)
-        self.save_hyperparameters()
-        self.pad_id = pad_id
-        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
-        self.encoder = build_encoder(encoder, embed_dim, hidden_dim, dropout, num_layers, num_heads, max_positions)
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden_dim, num_classes))
+        loss = weighted_cross_entropy(class_weights if balance_classes else None)
+        super().__init__(loss, accuracy_and_f1(len(class_names)), optimizer, scheduler)
+        self.save_hyperparameters(logger=False)
+        self.class_names = list(class_names)
+        self.max_length = max_length
+        # The hyperparameter, which the checkpoint keeps, is the JSON; this is the tokenizer it describes.
+        self.tokenizer = Tokenizer.from_str(tokenizer)
+        self.pad_id = pad_id(self.tokenizer)
+        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=self.pad_id)
+        self.encoder = build_encoder(encoder, embed_dim, hidden_dim, dropout, num_layers, num_heads)
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden_dim, len(class_names)))
 
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
-        """Logits, (batch, num_classes), of token ids padded with `pad_id`, (batch, length)."""
+        """Logits, (batch, classes), of token ids padded with `pad_id`, (batch, length)."""
         mask = token_ids != self.pad_id
         return self.head(self.encoder(self.embedding(token_ids), mask))
 
-    def predict_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
-        token_ids, _ = batch
+    def infer(self, token_ids: torch.Tensor) -> torch.Tensor:
         return self(token_ids).softmax(dim=-1)
+
+    def read_input(self, text: str) -> dict[str, torch.Tensor]:
+        """A text to its token ids, at most `max_length`."""
+        return {"token_ids": token_ids(self.tokenizer, text, self.max_length)}
+
+    def collate(self, samples: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        return {"token_ids": pad([sample["token_ids"] for sample in samples], self.pad_id)}
+
+    def parse_request(self, body: dict[str, Any]) -> str:
+        """`{"text": "..."}` to the text."""
+        if "text" not in body:
+            raise ValueError('The request needs "text": the text to classify, as a string.')
+        text = body["text"]
+        if not isinstance(text, str):
+            raise ValueError(f'"text" must be a string, not {type(text).__name__}.')
+        return text
+
+    def answers(self, predictions: torch.Tensor, batch: Any = None) -> list[dict[str, Any]]:
+        return class_answers(predictions, self.class_names)
+
+    def example_inputs(self, batch_size: int) -> tuple[torch.Tensor, ...]:
+        # A length unlike the batch size: the exporter would take two axes of one size for one axis.
+        return (torch.randint(0, self.embedding.num_embeddings, (batch_size, batch_size + 5)),)
+
+    def export_info(self) -> dict[str, Any]:
+        return {
+            "task": "text_classification",
+            "classes": self.class_names,
+            "inputs": [
+                {
+                    "name": "token_ids",
+                    "dtype": "int64",
+                    "shape": ["batch", "length"],
+                    "before": [
+                        "tokenize each text with tokenizer.json (the Hugging Face `tokenizers` library: "
+                        "`Tokenizer.from_file('tokenizer.json')`)",
+                        f"keep the first {self.max_length} token ids of each text (max_length)",
+                        f"pad the batch's texts at their end to the longest with the pad id {self.pad_id}, which the "
+                        "graph ignores; tokenizer.json's `encode_batch(texts)` truncates and pads so itself",
+                    ],
+                }
+            ],
+            "outputs": class_outputs(self.class_names),
+            "files": {"tokenizer.json": exported_tokenizer(self.tokenizer, self.max_length)},
+        }

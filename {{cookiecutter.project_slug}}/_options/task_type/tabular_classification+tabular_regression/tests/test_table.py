@@ -1,0 +1,253 @@
+"""What both tabular tasks share: the feature columns and their encoding, fitted on the training rows
+and kept by the checkpoint; one encoding for the rows of a file and a row given by value; bad cells,
+columns and requests named in the errors."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+import torch
+
+from {{ cookiecutter.package_name }} import load_model
+from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.data.rows import UNKNOWN
+from {{ cookiecutter.package_name }}.data.tabular import TabularDataModule, read_table
+from {{ cookiecutter.package_name }}.models.tabular import TabularModel
+from {{ cookiecutter.package_name }}.runs import run_dir
+
+from .conftest import TrainedRun
+from .tiny_data import CATEGORICAL_COLUMN, NUMERIC_COLUMN, TARGET, rows_to_predict, same_prediction, tiny_frame
+from .tiny_table import FILE_NAME, ID_COLUMN
+
+
+def make_datamodule(data_args: list[str], *extra: str) -> TabularDataModule:
+    """The data module exactly as the configs build it."""
+    return main([*data_args, *extra], run=False).datamodule
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> str:
+    frame.to_csv(path, index=False)
+    return str(path)
+
+
+def test_the_feature_encoding_is_fitted_on_the_training_rows_only(data_args: list[str]) -> None:
+    datamodule = make_datamodule(data_args)
+    assert not hasattr(datamodule, "train_dataset")
+    frame = tiny_frame()
+    features = [column for column in frame.columns if column not in (ID_COLUMN, TARGET, "split")]
+    assert datamodule.numeric_columns == [column for column in features if column != CATEGORICAL_COLUMN]
+    train = frame.iloc[datamodule.split_indices.train]
+    numbers = train[datamodule.numeric_columns]
+    assert datamodule.numeric_mean == pytest.approx(numbers.mean().tolist(), rel=1e-5)
+    assert datamodule.numeric_std == pytest.approx(numbers.std(ddof=0).tolist(), rel=1e-5)
+    assert datamodule.numeric_mean != pytest.approx(frame[datamodule.numeric_columns].mean().tolist(), rel=1e-5)
+    assert all(type(value) is float for value in datamodule.numeric_mean + datamodule.numeric_std)
+    assert datamodule.vocabularies == {CATEGORICAL_COLUMN: sorted(set(train[CATEGORICAL_COLUMN]))}
+
+
+def test_a_row_of_the_file_and_the_same_row_given_by_value_are_one_input(trained_run: TrainedRun) -> None:
+    datamodule, model = trained_run.cli.datamodule, trained_run.cli.model
+    datamodule.setup("fit")
+    datamodule.setup("test")
+    datasets = [datamodule.train_dataset, datamodule.val_dataset, datamodule.test_dataset]
+    assert [len(dataset) for dataset in datasets] == [len(positions) for positions in datamodule.split_indices]
+    inputs, _ = datamodule.val_dataset[0]
+    # The row as the bundled data's frame holds it: numbers, text, and columns the model does not read.
+    given = model.read_input(tiny_frame().iloc[datamodule.split_indices.val[0]].to_dict())
+    assert model.input_names == ("numeric", "categories")
+    for name, values in zip(model.input_names, inputs, strict=True):
+        torch.testing.assert_close(given[name], values, rtol=0, atol=0)
+    assert given["numeric"].dtype == torch.float32 and given["numeric"].shape == (len(datamodule.numeric_columns),)
+    assert given["categories"].dtype == torch.int64 and given["categories"].shape == (1,)
+    assert given["categories"].item() != UNKNOWN
+
+
+def test_a_category_no_training_row_has_is_read_as_unknown(data_args: list[str], tmp_path: Path) -> None:
+    split = make_datamodule(data_args).split_indices
+    frame = tiny_frame()
+    frame.iloc[split.test, frame.columns.get_loc(CATEGORICAL_COLUMN)] = "purple"
+    # The same ids and targets: the same split, whatever the strategy.
+    datamodule = make_datamodule(data_args, "--data.csv_path", write_csv(tmp_path / FILE_NAME, frame))
+    assert datamodule.split_indices == split
+    assert "purple" not in datamodule.vocabularies[CATEGORICAL_COLUMN]
+    message = rf"{len(split.test)} rows of .*{FILE_NAME} hold a value of column '{CATEGORICAL_COLUMN}' .* \('purple'\)"
+    with pytest.warns(UserWarning, match=message):
+        datamodule.setup("test")
+    assert all(inputs[1].tolist() == [UNKNOWN] for inputs, _ in datamodule.test_dataset)
+
+
+def test_predict_path_rows_need_the_feature_columns_only(data_args: list[str], tmp_path: Path) -> None:
+    rows = rows_to_predict()
+    datamodule = make_datamodule(data_args, "--data.predict_path", write_csv(tmp_path / "new.csv", rows))
+    with pytest.warns(UserWarning, match="no training row had"):
+        datamodule.setup("predict")
+    assert datamodule.predict_names == rows[ID_COLUMN].tolist()
+    assert len(datamodule.predict_dataset) == len(rows)
+
+    datamodule.predict_path = tmp_path / "no_ids.csv"
+    write_csv(datamodule.predict_path, rows.drop(columns=[ID_COLUMN]))
+    with pytest.warns(UserWarning, match="no training row had"):
+        datamodule.setup("predict")
+    assert datamodule.predict_names == ["0", "1", "2"]
+
+    write_csv(datamodule.predict_path, rows.drop(columns=[NUMERIC_COLUMN]))
+    with pytest.raises(ValueError, match=rf"no_ids\.csv has no column '{NUMERIC_COLUMN}': the model reads "):
+        datamodule.setup("predict")
+
+
+def test_a_checkpoint_reads_rows_as_it_was_trained_whatever_the_data_would_fit(
+    trained_run: TrainedRun, data_args: list[str], data_dir: Path, tmp_path: Path
+) -> None:
+    checkpoint = str(trained_run.folder / "checkpoints" / "best.ckpt")
+    frame = tiny_frame()
+    answers = dict(zip(frame[ID_COLUMN], load_model(checkpoint).predict(frame.to_dict("records")), strict=True))
+
+    # Other values in the training rows: a shifted column, and a new category that renumbers the others.
+    train = trained_run.cli.datamodule.split_indices.train
+    numeric = frame.columns.get_loc(NUMERIC_COLUMN)
+    frame.iloc[train, numeric] = frame.iloc[train, numeric] * 3 + 50
+    frame.iloc[train[0], frame.columns.get_loc(CATEGORICAL_COLUMN)] = "amber"
+    refit = [*data_args, "--data.csv_path", write_csv(tmp_path / FILE_NAME, frame)]
+    refitted = make_datamodule(refit)
+    assert refitted.numeric_mean != pytest.approx(trained_run.cli.datamodule.numeric_mean)
+    assert refitted.vocabularies != trained_run.cli.datamodule.vocabularies
+
+    # The test split (rows unchanged), and every row of the first file, as the checkpoint reads them.
+    for predict_path in ([], ["--data.predict_path", str(data_dir / FILE_NAME)]):
+        cli = main(
+            ["predict", *refit, *predict_path, "--ckpt_path", checkpoint, "--trainer.enable_progress_bar", "false"]
+        )
+        with (run_dir(cli.trainer) / "predictions.csv").open() as file:
+            for row in csv.DictReader(file):
+                same_prediction(row, answers[row["row_id"]])
+
+
+def set_cell(row: int, column: str, value: object) -> pd.DataFrame:
+    frame = tiny_frame().astype(object)
+    frame.iloc[row, frame.columns.get_loc(column)] = value
+    return frame
+
+
+@pytest.mark.parametrize(
+    ("frame", "arguments", "message"),
+    [
+        (tiny_frame(), {"target_column": "label"}, r"Target column 'label' not in .*bad\.csv; its columns are: "),
+        (
+            set_cell(5, NUMERIC_COLUMN, None),
+            {},
+            rf"bad\.csv: row 5 \(line 7\) has no value in column '{NUMERIC_COLUMN}'",
+        ),
+        (
+            set_cell(7, NUMERIC_COLUMN, "big"),
+            {},
+            rf"bad\.csv: row 7 \(line 9\) holds 'big' in column '{NUMERIC_COLUMN}', whose other cells are numbers",
+        ),
+        (tiny_frame(), {"categorical_columns": ["shade"]}, r"Categorical column\(s\) 'shade' not in .*bad\.csv"),
+        (tiny_frame(), {"id_column": "name"}, r"Id column 'name' not in .*bad\.csv"),
+        (tiny_frame().iloc[:0], {}, r"csv_path .*bad\.csv holds no rows"),
+    ],
+    ids=["missing-target", "empty-cell", "text-among-numbers", "missing-categorical", "missing-id", "no-rows"],
+)
+def test_bad_data_is_named_in_the_error(
+    tmp_path: Path, frame: pd.DataFrame, arguments: dict[str, Any], message: str
+) -> None:
+    columns = {"target_column": TARGET, "categorical_columns": [], "id_column": ID_COLUMN, **arguments}
+    with pytest.raises(ValueError, match=message):
+        read_table(Path(write_csv(tmp_path / "bad.csv", frame)), split_column="split", **columns)
+
+
+def test_bad_data_stops_the_run_before_training(data_args: list[str], tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "bad.csv", set_cell(7, NUMERIC_COLUMN, "big"))
+    with pytest.raises(ValueError, match=r"row 7 \(line 9\)"):
+        main(["fit", *data_args, "--data.csv_path", path])
+    with pytest.raises(FileNotFoundError, match=r"csv_path .*nowhere\.csv does not exist"):
+        read_table(tmp_path / "nowhere.csv", TARGET, [], None, "split")
+
+
+def test_listed_numbers_are_categories_as_written(tmp_path: Path) -> None:
+    frame = tiny_frame()
+    frame["zip"] = (["01", "02", "10"] * len(frame))[: len(frame)]
+    path = Path(write_csv(tmp_path / "zip.csv", frame))
+    table = read_table(path, TARGET, ["zip", NUMERIC_COLUMN], ID_COLUMN, "split")
+    assert NUMERIC_COLUMN not in table.numeric_columns
+    assert table.categorical_columns == [CATEGORICAL_COLUMN, NUMERIC_COLUMN, "zip"]
+    assert sorted(set(table.frame["zip"])) == ["01", "02", "10"]
+
+
+def good_row() -> dict[str, Any]:
+    return rows_to_predict().drop(columns=[ID_COLUMN]).to_dict("records")[1]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({NUMERIC_COLUMN: "12.5"}, rf"Column '{NUMERIC_COLUMN}' is numeric: it takes a number, not '12\.5' \(str\)"),
+        ({NUMERIC_COLUMN: True}, r"takes a number, not True \(bool\)"),
+        ({NUMERIC_COLUMN: None}, rf"The row has no value in column '{NUMERIC_COLUMN}'"),
+        ({NUMERIC_COLUMN: float("inf")}, rf"The row holds inf in numeric column '{NUMERIC_COLUMN}', not a finite"),
+        ({CATEGORICAL_COLUMN: ["a"]}, rf"Column '{CATEGORICAL_COLUMN}' is categorical: it takes its value as text"),
+        ({CATEGORICAL_COLUMN: 2.5}, r"as text, as in the data, not 2\.5 \(float\)"),
+    ],
+    ids=["text-number", "bool", "none", "inf", "list-category", "float-category"],
+)
+def test_a_bad_value_in_a_row_is_named(trained_run: TrainedRun, change: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        trained_run.cli.model.read_input({**good_row(), **change})
+
+
+def test_a_row_needs_every_feature_column_and_nothing_else(trained_run: TrainedRun) -> None:
+    model = trained_run.cli.model
+    row = good_row()
+    with pytest.raises(ValueError, match=rf"The row has no column '{NUMERIC_COLUMN}': the model reads "):
+        model.read_input({column: value for column, value in row.items() if column != NUMERIC_COLUMN})
+    with pytest.raises(ValueError, match=r"A row is a mapping of column names to values, not \[1, 2\] \(list\)"):
+        model.read_input([1, 2])
+    extra = model.read_input({**row, "comment": "not a feature", TARGET: "ignored"})
+    for name, values in model.read_input(row).items():
+        torch.testing.assert_close(extra[name], values)
+    # Unseen categories read as unknown; integer codes read as their text.
+    assert model.read_input({**row, CATEGORICAL_COLUMN: "never seen"})["categories"].tolist() == [UNKNOWN]
+    assert model.read_input({**row, CATEGORICAL_COLUMN: 7})["categories"].tolist() == [UNKNOWN]
+    assert model.parse_request({"row": row}) == row
+    with pytest.raises(ValueError, match=rf'The request needs "row": .*{NUMERIC_COLUMN}'):
+        model.parse_request({"rows": [row]})
+
+
+def model_of(trained_run: TrainedRun, **changes: Any) -> TabularModel:
+    """A new model of the trained one's class and hyperparameters, with `changes`."""
+    trained = trained_run.cli.model
+    hyperparameters = {name: value for name, value in trained.hparams.items() if not name.startswith("_")}
+    return type(trained)(**{**hyperparameters, **changes}).eval()
+
+
+def test_numeric_columns_are_standardized_inside_the_model(trained_run: TrainedRun) -> None:
+    datamodule = trained_run.cli.datamodule
+    scaled = model_of(trained_run)
+    count = len(datamodule.numeric_columns)
+    plain = model_of(trained_run, numeric_mean=[0.0] * count, numeric_std=[1.0] * count)
+    plain.load_state_dict(scaled.state_dict())
+    assert "numeric_mean" not in scaled.state_dict()  # the hyperparameters hold it
+    numeric, categories = scaled.example_inputs(batch_size=4)
+    standardized = (numeric - torch.tensor(datamodule.numeric_mean)) / torch.tensor(datamodule.numeric_std)
+    torch.testing.assert_close(scaled((numeric, categories)), plain((standardized, categories)))
+    with pytest.raises(ValueError, match=r"numeric_mean \(1 values\) and numeric_std \(1 values\) need one value per"):
+        model_of(trained_run, numeric_mean=[0.0], numeric_std=[1.0])
+
+
+@pytest.mark.parametrize("kept", ["numeric", "categories"])
+def test_a_model_without_numeric_or_categorical_columns_leaves_that_input_out(
+    trained_run: TrainedRun, kept: str
+) -> None:
+    if kept == "numeric":
+        model = model_of(trained_run, vocabularies={})
+    else:
+        model = model_of(trained_run, numeric_columns=[], numeric_mean=[], numeric_std=[])
+    assert model.input_names == (kept,)
+    assert [spec["name"] for spec in model.export_info()["inputs"]] == [kept]
+    assert list(model.read_input(good_row())) == [kept]
+    assert len(model.infer(*model.example_inputs(batch_size=3))) == 3
+    assert len(model.predict([good_row()])) == 1

@@ -1,0 +1,68 @@
+"""The tokenizer, learnt from the training texts, and how any text becomes the model's input.
+
+`token_ids` and `pad` are the one place where texts become token ids and batches of them, for
+training, `predict`, the Python API and `serve`; the exported `tokenizer.json` does the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
+from torch.nn.utils.rnn import pad_sequence
+
+PAD_TOKEN = "<pad>"
+# The smallest vocabulary the byte-level tokenizer can have: 256 bytes and the pad token.
+MIN_VOCAB_SIZE = 257
+
+
+def train_tokenizer(texts: Sequence[str], vocab_size: int, min_frequency: int) -> Tokenizer:
+    """A byte-level BPE tokenizer (GPT-2 style) learnt from `texts`, at most `vocab_size` tokens.
+
+    Texts are NFKC-normalised, lowercased and stripped. Byte-level: every text is encoded
+    (no unknown token), and decoding gives the normalised text back. `<pad>` is token 0.
+    """
+    tokenizer = Tokenizer(models.BPE())
+    tokenizer.normalizer = normalizers.Sequence([normalizers.NFKC(), normalizers.Lowercase(), normalizers.Strip()])
+    tokenizer.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=True)
+    # Decode bytes, join the tokens, drop the space that encoding put before the first word.
+    tokenizer.decoder = decoders.Sequence([decoders.ByteLevel(), decoders.Fuse(), decoders.Strip(" ", 1, 0)])
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size,
+        min_frequency=min_frequency,
+        special_tokens=[PAD_TOKEN],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
+        show_progress=False,
+    )
+    tokenizer.train_from_iterator(texts, trainer=trainer, length=len(texts))
+    return tokenizer
+
+
+def pad_id(tokenizer: Tokenizer) -> int:
+    """The id that pads batches: the model ignores it."""
+    return tokenizer.token_to_id(PAD_TOKEN)
+
+
+def token_ids(tokenizer: Tokenizer, text: str, max_length: int) -> torch.Tensor:
+    """The ids of the first `max_length` tokens of `text`: int64, (length,)."""
+    if not isinstance(text, str):
+        raise ValueError(f"A text to classify must be a string, not {type(text).__name__}.")
+    ids = tokenizer.encode(text).ids[:max_length]
+    if not ids:
+        raise ValueError("The text is empty (or only whitespace): there is nothing to classify.")
+    return torch.tensor(ids, dtype=torch.long)
+
+
+def pad(sequences: Sequence[torch.Tensor], pad_id: int) -> torch.Tensor:
+    """Token id sequences as one batch, padded at their end with `pad_id` to the longest: (batch, length)."""
+    return pad_sequence(list(sequences), batch_first=True, padding_value=pad_id)
+
+
+def exported_tokenizer(tokenizer: Tokenizer, max_length: int) -> str:
+    """`tokenizer` as the JSON of `tokenizer.json`, set to truncate and pad as `token_ids` and `pad`
+    do: its `encode_batch` gives the exported graph's input."""
+    exported = Tokenizer.from_str(tokenizer.to_str())
+    exported.enable_truncation(max_length)
+    exported.enable_padding(pad_id=pad_id(tokenizer), pad_token=PAD_TOKEN)
+    return exported.to_str(pretty=True)
