@@ -14,7 +14,7 @@ import cruft
 import pytest
 
 from .rendered import install, run_suite
-from .variants import ROOT
+from .variants import CRUFT_VARIANT, ROOT
 
 TEMPLATE_PARTS = ("cookiecutter.json", "hooks", "templates", "{{cookiecutter.project_slug}}")
 SHARED_FILE = Path("{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}/runs.py")
@@ -45,7 +45,7 @@ def test_cruft_update_brings_the_template_change_and_keeps_the_users(tmp_path: P
     git(template, "init", "-q")
     first = commit_all(template, "the template today")
 
-    cruft.create(str(template), output_dir=tmp_path / "out", no_input=True, checkout=first)
+    cruft.create(str(template), output_dir=tmp_path / "out", no_input=True, checkout=first, extra_context=CRUFT_VARIANT)
     project = tmp_path / "out" / "digit-classifier"
     assert (project / ".cruft.json").is_file()
     git(project, "init", "-q")

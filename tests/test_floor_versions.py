@@ -13,7 +13,7 @@ import pytest
 from packaging.version import Version
 
 from .rendered import install, run_suite
-from .variants import TEMPLATE_CONTEXT
+from .variants import FLOOR_VARIANT, TEMPLATE_CONTEXT
 
 FLOORED = ("jsonargparse", "lightning", "torchmetrics")
 
@@ -31,7 +31,7 @@ def floors() -> list[str]:
 
 @pytest.mark.rendered_suite
 def test_the_lowest_allowed_versions_pass_a_rendered_suite(cookies, tmp_path: Path) -> None:
-    result = cookies.bake(extra_context={"split_strategy": "stratified", "logger": "csv"})
+    result = cookies.bake(extra_context=FLOOR_VARIANT)
     assert result.exit_code == 0, result.exception
     python = install(result.project_path, tmp_path, *floors())
     installed = subprocess.run(

@@ -57,6 +57,7 @@ COMMON_FILES = {
 }
 OPTION_FILES = {
     ("task_type", "image_classification"): {
+        "src/{package}/data/classes.py",
         "src/{package}/models/classification.py",
         "src/{package}/data/atomic.py",
         "src/{package}/data/__init__.py",
@@ -91,6 +92,7 @@ OPTION_FILES = {
         "tests/tiny_data.py",
     },
     ("task_type", "tabular_classification"): {
+        "src/{package}/data/classes.py",
         "src/{package}/data/__init__.py",
         "src/{package}/data/atomic.py",
         "src/{package}/data/bundled.py",
@@ -126,6 +128,7 @@ OPTION_FILES = {
         "tests/tiny_table.py",
     },
     ("task_type", "text_classification"): {
+        "src/{package}/data/classes.py",
         "src/{package}/models/classification.py",
         "src/{package}/data/atomic.py",
         "src/{package}/data/__init__.py",

@@ -41,6 +41,7 @@ def test_fit_uses_the_default_configs_without_arguments(default_build: DefaultBu
     assert cli.model._compiled_call_impl is None  # torch.compile is opt-in
 
 
+@pytest.mark.slow  # a new interpreter
 def test_the_command_runs_from_any_folder_with_its_packaged_configs(tmp_path: Path) -> None:
     # A new process in an empty folder: the configs come from the installed package, not a checkout.
     run = subprocess.run(

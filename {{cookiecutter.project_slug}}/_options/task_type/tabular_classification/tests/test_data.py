@@ -66,7 +66,7 @@ def test_integer_labels_are_sorted_as_numbers(tmp_path: Path) -> None:
         (lambda labels: [0.5 * i for i in range(len(labels))], r"row 1 \(line 3\) holds '0\.5' in target column"),
         (lambda labels: ["cat"] * len(labels), r"Target column 'target' of .* has one class only \(cat\)"),
         (lambda labels: [None, *labels[1:]], r"row 0 \(line 2\) has no value in column 'target'"),
-        (lambda labels: [*labels[:-1], "fish"], r"The training split of .* has no rows of class fish"),
+        (lambda labels: [*labels[:-1], "fish"], r"The training split of .* has no samples of class 'fish'"),
     ],
     ids=["fractions", "one-class", "empty-label", "class-not-in-training"],
 )
@@ -82,7 +82,9 @@ def test_evaluating_a_checkpoint_refuses_classes_it_does_not_know(
     renamed = tmp_path / FILE_NAME
     with_labels(tiny_frame()[TARGET].replace("class_1", "zebra")).to_csv(renamed, index=False)
     checkpoint = str(trained_run.folder / "checkpoints" / "best.ckpt")
-    with pytest.raises(ValueError, match="class zebra, which the model does not know: its classes are class_0, "):
+    with pytest.raises(
+        ValueError, match=r"class 'zebra' .*, which the model does not know: its classes are 'class_0', "
+    ):
         main(["test", *data_args, "--data.csv_path", str(renamed), "--ckpt_path", checkpoint])
 
 

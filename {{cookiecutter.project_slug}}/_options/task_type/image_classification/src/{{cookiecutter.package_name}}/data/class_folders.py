@@ -10,10 +10,10 @@ import numpy as np
 import torch
 from kornia import augmentation
 from PIL import Image, UnidentifiedImageError
-from sklearn.utils.class_weight import compute_class_weight
 from torch.utils.data import Dataset
 
 from .cache import MappedRows, Pairs, cached_array, data_name, fingerprint
+from .classes import balanced_class_weights, class_indices
 from .datamodule import SplitDataModule
 from .digits import write_digits
 from .images import IMAGE_SUFFIXES, image_files, read_image
@@ -160,28 +160,12 @@ class ImageClassificationDataModule(SplitDataModule):
     @cached_property
     def class_weights(self) -> list[float]:
         """Per-class loss weights, inversely proportional to class frequency in the training split."""
-        train_labels = self.labels(self.split_indices.train)
-        missing = sorted(set(range(len(self.class_names))) - set(train_labels))
-        if missing:
-            names = ", ".join(self.class_names[i] for i in missing)
-            raise ValueError(
-                f"The training split of {self.data_dir} has no images of class {names}: add more or change the split."
-            )
-        weights = compute_class_weight("balanced", classes=np.arange(len(self.class_names)), y=train_labels)
-        return [float(weight) for weight in weights]
+        return balanced_class_weights(self.labels(self.split_indices.train), self.class_names, self.data_dir)
 
     def labels(self, positions: list[int]) -> list[int]:
-        """The class indices of the samples at `positions`, in the order of `class_names` (a
-        checkpoint's, when evaluating one): a class the model does not know is refused."""
-        index = {name: position for position, name in enumerate(self.class_names)}
+        """The class indices of the images at `positions`, in the model's output order."""
         names = [self.catalog.label_names[i] for i in positions]
-        unknown = sorted(set(names) - index.keys())
-        if unknown:
-            raise ValueError(
-                f"{self.data_dir} has images of class {', '.join(unknown)}, which the model does not know: "
-                f"its classes are {', '.join(self.class_names)}."
-            )
-        return [index[name] for name in names]
+        return class_indices(names, [self.sample_ids[i] for i in positions], self.class_names, self.data_dir)
 
     def decoded_images(self) -> Path:
         """Every image of the catalog, decoded and resized, in one array: (samples, 3, size, size)."""

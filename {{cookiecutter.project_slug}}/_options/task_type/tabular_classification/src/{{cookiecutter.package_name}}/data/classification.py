@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.utils.class_weight import compute_class_weight
 
+from .classes import balanced_class_weights, class_indices
 from .rows import place, require_filled
 from .tabular import TabularDataModule
 
@@ -62,28 +62,12 @@ class TabularClassificationDataModule(TabularDataModule):
     @cached_property
     def class_weights(self) -> list[float]:
         """Per-class loss weights, inversely proportional to class frequency in the training split."""
-        train_labels = self.labels(self.split_indices.train)
-        missing = sorted(set(range(len(self.class_names))) - set(train_labels))
-        if missing:
-            names = ", ".join(self.class_names[i] for i in missing)
-            raise ValueError(
-                f"The training split of {self.table.path} has no rows of class {names}: add more or change the split."
-            )
-        weights = compute_class_weight("balanced", classes=np.arange(len(self.class_names)), y=train_labels)
-        return [float(weight) for weight in weights]
+        return balanced_class_weights(self.labels(self.split_indices.train), self.class_names, self.table.path)
 
     def labels(self, positions: list[int]) -> list[int]:
-        """The class indices of the rows at `positions`, in the order of `class_names` (a
-        checkpoint's, when evaluating one): a class the model does not know is refused."""
-        index = {name: position for position, name in enumerate(self.class_names)}
+        """The class indices of the rows at `positions`, in the model's output order."""
         names = [self.label_names[i] for i in positions]
-        unknown = sorted(set(names) - index.keys())
-        if unknown:
-            raise ValueError(
-                f"{self.table.path} has rows of class {', '.join(unknown)}, which the model does not know: "
-                f"its classes are {', '.join(self.class_names)}."
-            )
-        return [index[name] for name in names]
+        return class_indices(names, [self.sample_ids[i] for i in positions], self.class_names, self.table.path)
 
     def targets(self, positions: list[int]) -> torch.Tensor:
         return torch.tensor(self.labels(positions), dtype=torch.long)

@@ -10,12 +10,11 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
-import numpy as np
 import torch
-from sklearn.utils.class_weight import compute_class_weight
 from tokenizers import Tokenizer
 from torch.utils.data import Dataset
 
+from .classes import balanced_class_weights, class_indices
 from .corpus import write_corpus
 from .datamodule import SplitDataModule
 from .splitting import Split, SplitIndices
@@ -271,22 +270,12 @@ class TextClassificationDataModule(SplitDataModule):
     @cached_property
     def class_weights(self) -> list[float]:
         """Per-class loss weights, inversely proportional to class frequency in the training split."""
-        train_labels = self.labels(self.split_indices.train)
-        weights = compute_class_weight("balanced", classes=np.arange(len(self.class_names)), y=train_labels)
-        return [float(weight) for weight in weights]
+        return balanced_class_weights(self.labels(self.split_indices.train), self.class_names, self.data_path)
 
     def labels(self, positions: list[int]) -> list[int]:
-        """The class indices of the samples at `positions`, in the order of `class_names` (a
-        checkpoint's, when evaluating one): a label the model does not know is refused."""
-        catalog = self.catalog
-        index = {name: position for position, name in enumerate(self.class_names)}
-        unknown = [i for i in positions if catalog.label_names[i] not in index]
-        if unknown:
-            raise ValueError(
-                f"{self.data_path}, line {catalog.lines[unknown[0]]}: label {catalog.label_names[unknown[0]]!r} is "
-                f"not one the model knows; its labels are {', '.join(self.class_names)}."
-            )
-        return [index[catalog.label_names[i]] for i in positions]
+        """The class indices of the samples at `positions`, in the model's output order."""
+        names = [self.catalog.label_names[i] for i in positions]
+        return class_indices(names, [self.sample_ids[i] for i in positions], self.class_names, self.data_path)
 
     def split_dataset(self, positions: list[int], train: bool = False) -> TextSamples:
         texts = [self.catalog.texts[i] for i in positions]
