@@ -1,8 +1,8 @@
 """Deployment figures of a rendered image-classification project, run inside that project.
 
-    python deployment.py <package_name> <checkpoint> <requests per level>
+    python deployment.py <package_name> <checkpoint> <requests per level> [serve]
 
-Prints one JSON object:
+Prints one JSON object (`serve` last: the serving figures only):
 - `serve`: requests/s and p50/p99 latency of `python -m <package> serve` under 1, 8 and 32
   concurrent clients (each with its own keep-alive connection, in one client process), with
   server-side batching off (`--max_batch_size 1`) and on (the defaults);
@@ -143,15 +143,10 @@ def main() -> None:
     package, checkpoint, requests = sys.argv[1], sys.argv[2], int(sys.argv[3])
     image = sorted(Path("data").rglob("*.png"))[0]
     body = json.dumps({"image": base64.b64encode(image.read_bytes()).decode()}).encode()
-    print(
-        json.dumps(
-            {
-                "serve": serve_figures(package, checkpoint, body, requests),
-                "onnx": onnx_figures(package, checkpoint, image),
-                "threads": torch.get_num_threads(),
-            }
-        )
-    )
+    figures = {"serve": serve_figures(package, checkpoint, body, requests), "threads": torch.get_num_threads()}
+    if sys.argv[4:] != ["serve"]:
+        figures["onnx"] = onnx_figures(package, checkpoint, image)
+    print(json.dumps(figures))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Each rendered project's own test suite passes, against a non-editable install of the project:
 by default for a covering set of variants (every pair of option values at least once), for every
 valid variant with --all-variants; its slow, multi-process tests (resume after SIGKILL, SLURM
-requeue, DDP, export, serve over HTTP, the README's snippets) for one variant of each task."""
+requeue, DDP, export, serve over HTTP, the README's snippets) and the tests of its checkpoint as a
+deployed model, which depend on the task alone, for one variant of each task."""
 
 from __future__ import annotations
 
@@ -10,6 +11,15 @@ from pathlib import Path
 import pytest
 
 from .rendered import install, run_suite
+from .variants import TEMPLATE_CONTEXT
+
+# Slow tests of the machinery every task shares (nothing of the task's own code takes part): they
+# run with the first task's slow tests only.
+SHARED_MACHINERY_TESTS = (
+    "test_the_command_runs_from_any_folder_with_its_packaged_configs",
+    "test_a_failure_of_one_process_ends_the_whole_job",
+    "test_slurm_requeue_checkpoints_requeues_and_the_requeued_job_goes_on",
+)
 
 
 def bake_and_run(cookies, variant: dict[str, str], tmp_path: Path, *pytest_args: str) -> None:
@@ -21,9 +31,12 @@ def bake_and_run(cookies, variant: dict[str, str], tmp_path: Path, *pytest_args:
 
 @pytest.mark.rendered_suite
 def test_rendered_suite_passes(cookies, suite_variant: dict[str, str], tmp_path: Path) -> None:
-    bake_and_run(cookies, suite_variant, tmp_path)
+    bake_and_run(cookies, suite_variant, tmp_path, "-m", "not slow and not gpu and not deploy")
 
 
 @pytest.mark.rendered_suite
-def test_rendered_slow_tests_pass(cookies, task_variant: dict[str, str], tmp_path: Path) -> None:
-    bake_and_run(cookies, task_variant, tmp_path, "-m", "slow")
+def test_rendered_slow_and_deployment_tests_pass(cookies, task_variant: dict[str, str], tmp_path: Path) -> None:
+    selection = ["-m", "slow or deploy"]
+    if task_variant["task_type"] != TEMPLATE_CONTEXT["task_type"][0]:
+        selection += ["-k", f"not ({' or '.join(SHARED_MACHINERY_TESTS)})"]
+    bake_and_run(cookies, task_variant, tmp_path, *selection)

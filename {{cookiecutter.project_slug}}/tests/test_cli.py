@@ -21,8 +21,7 @@ from {{ cookiecutter.package_name }}.data import LINKED_TO_MODEL
 from {{ cookiecutter.package_name }}.prediction import CSVPredictionWriter
 from {{ cookiecutter.package_name }}.runs import run_dir
 
-from .conftest import FAKE_SECRET, DefaultBuild, TrainedRun, assert_close_predictions, predicted_numbers
-from .tiny_data import write_predict_inputs
+from .conftest import FAKE_SECRET, DefaultBuild, TrainedRun
 
 
 @pytest.mark.parametrize("subcommand", ["fit", "validate", "test", "predict"])
@@ -174,13 +173,3 @@ def test_predict_from_a_checkpoint_writes_one_row_per_sample(trained_run: Traine
         rows = list(csv.reader(file))
     assert rows[0] == list(writer.header)
     assert len(rows) - 1 == len(cli.datamodule.predict_dataset)
-
-
-def test_predict_in_bf16_mixed_precision_matches_float32(
-    trained_run: TrainedRun, data_args: list[str], tmp_path: Path
-) -> None:
-    """What a GPU runs by default, on the CPU: bf16 autocast must not move predictions by more
-    than 2 % of their range (probabilities: 2 points)."""
-    predict_args, _, _ = write_predict_inputs(tmp_path / "inputs")
-    args = [*data_args, *predict_args, "--ckpt_path", str(trained_run.folder / "checkpoints" / "best.ckpt")]
-    assert_close_predictions(predicted_numbers(args, "bf16-mixed"), predicted_numbers(args, "32-true"))

@@ -1,6 +1,7 @@
 """A checkpoint is a deployable model: the Python API predicts raw inputs with the checkpoint alone,
-as the predict subcommand does with the training data gone; the ONNX export agrees with it; and
-`serve` answers the same over HTTP, refusing bad requests with a 4xx status and a message."""
+as the predict subcommand does with the training data gone, and in the mixed precision of GPUs; the
+ONNX export agrees with it; and `serve` answers the same over HTTP, refusing bad requests with a
+4xx status and a message."""
 
 from __future__ import annotations
 
@@ -27,9 +28,10 @@ from {{ cookiecutter.package_name }} import load_model
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.runs import run_dir
 
-from .conftest import TrainedRun
+from .conftest import TrainedRun, assert_close_predictions, predicted_numbers
 from .tiny_data import bad_requests, same_prediction, write_predict_inputs, write_tiny_dataset
 
+pytestmark = pytest.mark.deploy
 MAX_REQUEST_BYTES = 10_000_000  # serve's default
 
 
@@ -68,6 +70,16 @@ def test_a_checkpoint_alone_predicts_as_before_without_its_data(
     for row, answer in zip(before, answers, strict=True):
         same_prediction(row, answer)
     json.dumps(answers)  # what serve sends
+
+
+def test_predict_in_bf16_mixed_precision_matches_float32(
+    trained_run: TrainedRun, data_args: list[str], tmp_path: Path
+) -> None:
+    """What a GPU runs by default, on the CPU: bf16 autocast must not move predictions by more
+    than 2 % of their range (probabilities: 2 points)."""
+    predict_args, _, _ = write_predict_inputs(tmp_path / "inputs")
+    args = [*data_args, *predict_args, "--ckpt_path", str(trained_run.folder / "checkpoints" / "best.ckpt")]
+    assert_close_predictions(predicted_numbers(args, "bf16-mixed"), predicted_numbers(args, "32-true"))
 
 
 @pytest.mark.slow
@@ -119,16 +131,20 @@ def wait_until_healthy(port: int, server: subprocess.Popen, timeout: float) -> N
 
 
 @pytest.mark.slow
-def test_serve_answers_like_the_api_and_refuses_bad_requests(trained_run: TrainedRun, tmp_path: Path) -> None:
-    checkpoint = str(trained_run.folder / "checkpoints" / "best.ckpt")
+def test_serve_answers_like_the_api_and_refuses_bad_requests(
+    trained_run: TrainedRun, data_dir: Path, tmp_path: Path
+) -> None:
     _, sources, requests = write_predict_inputs(tmp_path / "inputs")
-    expected = load_model(checkpoint).predict(sources)
-    empty = tmp_path / "elsewhere"  # no data, no runs: the checkpoint alone
-    empty.mkdir()
+    expected = load_model(trained_run.folder / "checkpoints" / "best.ckpt").predict(sources)
+    # The checkpoint alone, in a folder of its own, the training data moved away while it serves.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    checkpoint = shutil.copy(trained_run.folder / "checkpoints" / "best.ckpt", elsewhere / "model.ckpt")
+    moved = data_dir.rename(tmp_path / "moved")
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "{{ cookiecutter.package_name }}", "serve", "--ckpt_path", checkpoint, "--port", str(port)],
-        cwd=empty,
+        cwd=elsewhere,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -153,3 +169,4 @@ def test_serve_answers_like_the_api_and_refuses_bad_requests(trained_run: Traine
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=60)
+        moved.rename(data_dir)

@@ -122,26 +122,14 @@ class TrainingCLI(LightningCLI):
     def before_instantiate_classes(self) -> None:
         config = self._subcommand_config
         trainer_config = config.trainer
+        self.place_run(config)
         self.fitted: dict[str, Any] = {}
         self.checkpoint_folder: str | None = None
-        # Loggers such as MLflow's SQLite store expect the runs folder to exist.
-        Path(trainer_config.default_root_dir).mkdir(parents=True, exist_ok=True)
-        if self.subcommand == "fit" and not config.ckpt_path:
-            config.ckpt_path = requeued_checkpoint(trainer_config.default_root_dir)
-        checkpoint = config.get("ckpt_path")
-        if self.subcommand == "fit" and checkpoint:
-            continue_run(trainer_config, checkpoint)
-        elif not trainer_config.logger:
-            trainer_config.default_root_dir = new_run_folder(trainer_config.default_root_dir)
+        if self.subcommand in ("validate", "test", "predict") and config.ckpt_path:
+            self.take_from_checkpoint(config.ckpt_path)
         if self.subcommand == "predict" and config.return_predictions is None:
             # The writers write each batch as it comes: keeping every prediction too would only fill memory.
             config.return_predictions = False
-        if self.subcommand in ("validate", "test", "predict") and checkpoint:
-            saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
-            hyperparameters = saved.get("hyper_parameters", {})
-            self.fitted = {name: hyperparameters[name] for name in LINKED_TO_MODEL if name in hyperparameters}
-            folders = [state["dirpath"] for state in saved.get("callbacks", {}).values() if "dirpath" in state]
-            self.checkpoint_folder = folders[0] if folders else None
         on_cuda = trainer_config.accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
         if trainer_config.precision is None:
             trainer_config.precision = default_precision(on_cuda)
@@ -153,6 +141,28 @@ class TrainingCLI(LightningCLI):
             trainer_config.callbacks = [
                 callback for callback in trainer_config.callbacks if not is_a(callback, ProgressBar)
             ]
+
+    def place_run(self, config: Namespace) -> None:
+        """Give the run its folder: a resumed `fit` (a checkpoint given, or found after a SLURM
+        requeue) goes on in its run's; without a logger, a new `version_N` under the runs folder."""
+        trainer_config = config.trainer
+        # Loggers such as MLflow's SQLite store expect the runs folder to exist.
+        Path(trainer_config.default_root_dir).mkdir(parents=True, exist_ok=True)
+        if self.subcommand == "fit" and not config.ckpt_path:
+            config.ckpt_path = requeued_checkpoint(trainer_config.default_root_dir)
+        if self.subcommand == "fit" and config.ckpt_path:
+            continue_run(trainer_config, config.ckpt_path)
+        elif not trainer_config.logger:
+            trainer_config.default_root_dir = new_run_folder(trainer_config.default_root_dir)
+
+    def take_from_checkpoint(self, checkpoint: str) -> None:
+        """Read what the checkpoint's training split fitted (its values linked to the model) and where
+        its checkpoint callbacks saved, for `instantiate_classes`."""
+        saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
+        hyperparameters = saved.get("hyper_parameters", {})
+        self.fitted = {name: hyperparameters[name] for name in LINKED_TO_MODEL if name in hyperparameters}
+        folders = [state["dirpath"] for state in saved.get("callbacks", {}).values() if "dirpath" in state]
+        self.checkpoint_folder = folders[0] if folders else None
 
     def instantiate_classes(self) -> None:
         try:

@@ -53,7 +53,7 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8000,
     max_batch_size: int = 16,
-    batch_timeout: float = 0.005,
+    batch_timeout: float = 0.001,
     workers_per_device: int = 1,
     accelerator: str = "auto",
     max_request_bytes: int = 10_000_000,
@@ -65,8 +65,10 @@ def serve(
             `last`: the newest `best.ckpt` or `last.ckpt` under `runs/`.
         host: The address to listen on: 127.0.0.1 answers this machine only; 0.0.0.0 every network.
         port: The port to listen on.
-        max_batch_size: Requests predicted together at most (1: no batching).
-        batch_timeout: Seconds a request waits for others to fill a batch.
+        max_batch_size: Requests predicted together at most (1: no batching). Batches pay where the
+            model's own work outweighs a request's handling: large models, GPUs, many clients.
+        batch_timeout: Seconds a request waits for others to fill a batch: what batching costs a
+            lone request.
         workers_per_device: Model copies per device (CPU or GPU), each in a process of its own.
         accelerator: auto (a GPU where there is one), cpu or cuda.
         max_request_bytes: Larger request bodies are refused with status 413.
