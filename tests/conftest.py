@@ -25,3 +25,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("suite_variant", variants, ids=variant_id)
     if "task_variant" in metafunc.fixturenames:
         metafunc.parametrize("task_variant", one_variant_per_task(valid_variants()), ids=variant_id)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Start the rendered suites, the longest first, before the many short tests: the workers of
+    `pytest -n 2` then finish at about the same time."""
+    items.sort(key=lambda item: (not item.get_closest_marker("rendered_suite"), "slow" not in item.name))

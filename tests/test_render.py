@@ -57,6 +57,7 @@ COMMON_FILES = {
 }
 OPTION_FILES = {
     ("task_type", "image_classification"): {
+        "tests/image_requests.py",
         "src/{package}/data/classes.py",
         "src/{package}/models/classification.py",
         "src/{package}/data/atomic.py",
@@ -75,6 +76,7 @@ OPTION_FILES = {
         "tests/tiny_data.py",
     },
     ("task_type", "image_segmentation"): {
+        "tests/image_requests.py",
         "src/{package}/data/atomic.py",
         "src/{package}/data/__init__.py",
         "src/{package}/data/cache.py",

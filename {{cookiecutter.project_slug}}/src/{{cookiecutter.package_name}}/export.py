@@ -64,11 +64,13 @@ def to_onnx(model: SupervisedModule, info: dict, path: Path) -> str:
     inputs = model.example_inputs(batch_size=2)
     input_names = [spec["name"] for spec in info["inputs"]]
     output_names = [spec["name"] for spec in info["outputs"]]
-    named_axes = [
-        {axis: name for axis, name in enumerate(spec["shape"]) if isinstance(name, str)} for spec in info["inputs"]
-    ]
+    # {tensor name: {axis: axis name}} for the inputs and outputs
+    named_axes = {
+        spec["name"]: {axis: name for axis, name in enumerate(spec["shape"]) if isinstance(name, str)}
+        for spec in info["inputs"] + info["outputs"]
+    }
     external_data = sum(p.numel() * p.element_size() for p in model.parameters()) > INLINE_WEIGHTS_BYTES
-    dims = {name: torch.export.Dim(name) for axes in named_axes for name in axes.values()}
+    dims = {name: torch.export.Dim(name) for axes in named_axes.values() for name in axes.values()}
     try:
         torch.onnx.export(
             graph,
@@ -78,7 +80,7 @@ def to_onnx(model: SupervisedModule, info: dict, path: Path) -> str:
             output_names=output_names,
             dynamo=True,
             # By the name of `InferenceGraph.forward`'s *inputs.
-            dynamic_shapes={"inputs": tuple({axis: dims[name] for axis, name in axes.items()} for axes in named_axes)},
+            dynamic_shapes={"inputs": tuple({a: dims[n] for a, n in named_axes[t].items()} for t in input_names)},
             external_data=external_data,
         )
         return "dynamo"
@@ -91,9 +93,6 @@ def to_onnx(model: SupervisedModule, info: dict, path: Path) -> str:
         input_names=input_names,
         output_names=output_names,
         dynamo=False,
-        dynamic_axes={
-            spec["name"]: {axis: name for axis, name in enumerate(spec["shape"]) if isinstance(name, str)}
-            for spec in info["inputs"] + info["outputs"]
-        },
+        dynamic_axes=named_axes,
     )
     return "torchscript"

@@ -4,13 +4,14 @@ the command line, the Python API and the server take them."""
 from __future__ import annotations
 
 import base64
-import io
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from PIL import Image
+
+from .image_requests import bad_requests as bad_requests
 
 CLASS_COLOURS = {"red": (200, 40, 40), "green": (40, 200, 40), "blue": (40, 40, 200)}
 IMAGES_PER_SPLIT = {"train": 8, "val": 4, "test": 4}
@@ -34,12 +35,6 @@ def write_tiny_dataset(root: Path) -> list[str]:
     return ["--data.data_dir", str(root)]
 
 
-def encoded(image: Image.Image, image_format: str) -> str:
-    buffer = io.BytesIO()
-    image.save(buffer, format=image_format)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
 def write_predict_inputs(folder: Path) -> tuple[list[str], list[Any], list[dict[str, Any]]]:
     """Images to predict, of other sizes and formats than the training images, three ways: the
     arguments of the predict subcommand, sources for `model.predict` and request bodies for `serve`,
@@ -52,19 +47,6 @@ def write_predict_inputs(folder: Path) -> tuple[list[str], list[Any], list[dict[
         image.save(path)
     requests = [{"image": base64.b64encode(path.read_bytes()).decode()} for path in files]
     return ["--data.predict_dir", str(folder)], [str(path) for path in files], requests
-
-
-def bad_requests() -> list[tuple[dict[str, Any], str]]:
-    """Request bodies that `serve` refuses with a 4xx status, and what its message says."""
-    # A small file that claims 10,000 x 10,000 pixels: more than PIL's limit, refused before decoding.
-    bomb = Image.new("1", (10_000, 10_000))
-    return [
-        ({"picture": encoded(Image.new("RGB", (8, 8)), "PNG")}, '"image"'),
-        ({"image": 42}, '"image"'),
-        ({"image": "not base64!"}, "base64"),
-        ({"image": base64.b64encode(b"GIF89a not really").decode()}, "Cannot read"),
-        ({"image": encoded(bomb, "PNG")}, "pixels"),
-    ]
 
 
 def same_prediction(row: dict[str, str], answer: dict[str, Any]) -> None:

@@ -12,6 +12,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from .image_requests import bad_requests as bad_requests
+
 NUM_CLASSES = 3  # background, bright squares, dark squares
 IGNORE_INDEX = 255
 IMAGE_SIZE = 16
@@ -48,12 +50,6 @@ def write_tiny_dataset(root: Path) -> list[str]:
     return ["--data.data_dir", str(root), "--data.image_size", str(IMAGE_SIZE)]
 
 
-def encoded(image: Image.Image, image_format: str) -> str:
-    buffer = io.BytesIO()
-    image.save(buffer, format=image_format)
-    return base64.b64encode(buffer.getvalue()).decode()
-
-
 def write_predict_inputs(folder: Path) -> tuple[list[str], list[Any], list[dict[str, Any]]]:
     """Images to predict, of other sizes and formats than the training images, one in a subfolder,
     three ways: the arguments of the predict subcommand, sources for `model.predict` and request
@@ -67,19 +63,6 @@ def write_predict_inputs(folder: Path) -> tuple[list[str], list[Any], list[dict[
         image.resize((size, size * 3 // 4)).save(path)
     requests = [{"image": base64.b64encode(path.read_bytes()).decode()} for path in files]
     return ["--data.predict_dir", str(folder)], [str(path) for path in files], requests
-
-
-def bad_requests() -> list[tuple[dict[str, Any], str]]:
-    """Request bodies that `serve` refuses with a 4xx status, and what its message says."""
-    # A small file that claims 10,000 x 10,000 pixels: more than PIL's limit, refused before decoding.
-    bomb = Image.new("1", (10_000, 10_000))
-    return [
-        ({"picture": encoded(Image.new("RGB", (8, 8)), "PNG")}, '"image"'),
-        ({"image": 42}, '"image"'),
-        ({"image": "not base64!"}, "base64"),
-        ({"image": base64.b64encode(b"GIF89a not really").decode()}, "Cannot read"),
-        ({"image": encoded(bomb, "PNG")}, "pixels"),
-    ]
 
 
 def decoded_mask(answer: dict[str, Any]) -> np.ndarray:
