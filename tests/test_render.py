@@ -29,6 +29,7 @@ COMMON_FILES = {
     "src/{package}/configs/logger.yaml",
     "src/{package}/configs/model.yaml",
     "src/{package}/configs/split.yaml",
+    "src/{package}/configs/sweep.yaml",
     "src/{package}/configs/trainer.yaml",
     "src/{package}/__init__.py",
     "src/{package}/__main__.py",
@@ -42,6 +43,7 @@ COMMON_FILES = {
     "src/{package}/prediction.py",
     "src/{package}/runs.py",
     "src/{package}/serving.py",
+    "src/{package}/sweep.py",
     "tests/__init__.py",
     "tests/conftest.py",
     "tests/processes.py",
@@ -54,6 +56,7 @@ COMMON_FILES = {
     "tests/test_resume.py",
     "tests/test_runs.py",
     "tests/test_splits.py",
+    "tests/test_sweep.py",
 }
 OPTION_FILES = {
     ("task_type", "image_classification"): {

@@ -1,7 +1,7 @@
 """Each rendered project's own test suite passes, against a non-editable install of the project:
 by default for a covering set of variants (every pair of option values at least once), for every
 valid variant with --all-variants; its slow, multi-process tests (resume after SIGKILL, SLURM
-requeue, DDP, export, serve over HTTP, the README's snippets) and the tests of its checkpoint as a
+requeue, DDP, sweep workers, export, serve over HTTP, the README's snippets) and the tests of its checkpoint as a
 deployed model, which depend on the task alone, for one variant of each task."""
 
 from __future__ import annotations
@@ -19,6 +19,9 @@ SHARED_MACHINERY_TESTS = (
     "test_the_command_runs_from_any_folder_with_its_packaged_configs",
     "test_a_failure_of_one_process_ends_the_whole_job",
     "test_slurm_requeue_checkpoints_requeues_and_the_requeued_job_goes_on",
+    "test_failed_and_pruned_trials_are_recorded_and_the_study_goes_on",
+    "test_two_workers_share_one_study",
+    "test_a_sweep_killed_mid_trial_goes_on_when_started_again",
 )
 
 

@@ -1,4 +1,4 @@
-"""The command line: `python -m {{ cookiecutter.package_name }} fit|validate|test|predict|export|serve`."""
+"""The command line: `python -m {{ cookiecutter.package_name }} fit|validate|test|predict|export|serve|sweep`."""
 
 from __future__ import annotations
 
@@ -14,13 +14,13 @@ from typing import Any
 import torch
 import yaml
 from jsonargparse import CLI, Namespace
-from lightning.pytorch import LightningDataModule, LightningModule, Trainer
+from lightning.pytorch import Callback, LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import ProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from .data import LINKED_TO_MODEL
-from .runs import continue_run, find_checkpoint, new_run_folder, requeued_checkpoint, run_dir
+from .runs import continue_run, find_checkpoint, requeued_checkpoint, reserve_run_folder, run_dir
 
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
 # Subcommands that start from a checkpoint alone, outside Lightning's Trainer: their modules,
@@ -144,7 +144,7 @@ class TrainingCLI(LightningCLI):
 
     def place_run(self, config: Namespace) -> None:
         """Give the run its folder: a resumed `fit` (a checkpoint given, or found after a SLURM
-        requeue) goes on in its run's; without a logger, a new `version_N` under the runs folder."""
+        requeue) goes on in its run's; any other run gets a new one."""
         trainer_config = config.trainer
         # Loggers such as MLflow's SQLite store expect the runs folder to exist.
         Path(trainer_config.default_root_dir).mkdir(parents=True, exist_ok=True)
@@ -152,8 +152,8 @@ class TrainingCLI(LightningCLI):
             config.ckpt_path = requeued_checkpoint(trainer_config.default_root_dir)
         if self.subcommand == "fit" and config.ckpt_path:
             continue_run(trainer_config, config.ckpt_path)
-        elif not trainer_config.logger:
-            trainer_config.default_root_dir = new_run_folder(trainer_config.default_root_dir)
+        elif self.subcommand:
+            reserve_run_folder(trainer_config)
 
     def take_from_checkpoint(self, checkpoint: str) -> None:
         """Read what the checkpoint's training split fitted (its values linked to the model) and where
@@ -205,18 +205,26 @@ def is_a(callback: Namespace, base: type) -> bool:
     return issubclass(getattr(importlib.import_module(module_name), class_name), base)
 
 
-def main(args: list[str] | None = None, run: bool = True, prog: str | None = None) -> Any:
+def main(
+    args: list[str] | None = None, run: bool = True, prog: str | None = None, callbacks: list[Callback] | None = None
+) -> Any:
     """Run the command line with `args` (default: sys.argv) and return what it made: the
-    LightningCLI object for Trainer subcommands, the subcommand's result for export and serve.
+    LightningCLI object for Trainer subcommands, the subcommand's result for export, serve and sweep.
 
     With `run=False` nothing is run and `args` holds no subcommand: the returned
     object carries the instantiated `model`, `datamodule` and `trainer`.
+    `callbacks` are added to the trainer's (the sweep adds its trial's).
     """
     argv = sys.argv[1:] if args is None else args
-    if run and argv and argv[0] in DEPLOYMENT_COMMANDS:
-        command = argv[0]
+    command = argv[0] if run and argv else None
+    prog = prog or Path(sys.argv[0]).name
+    if command in DEPLOYMENT_COMMANDS:
         function = getattr(importlib.import_module(f".{DEPLOYMENT_COMMANDS[command]}", __package__), command)
-        return CLI(function, args=argv[1:], prog=f"{prog or Path(sys.argv[0]).name} {command}", as_positional=False)
+        return CLI(function, args=argv[1:], prog=f"{prog} {command}", as_positional=False)
+    if command == "sweep":
+        from .sweep import main as sweep  # Optuna is not needed to train
+
+        return sweep(argv[1:], prog=f"{prog} sweep")
     defaults = {"default_config_files": default_config_files()}
     try:
         return TrainingCLI(
@@ -225,9 +233,11 @@ def main(args: list[str] | None = None, run: bool = True, prog: str | None = Non
             subclass_mode_model=True,
             subclass_mode_data=True,
             save_config_callback=RunConfigSaver,
+            trainer_defaults={"callbacks": callbacks or []},
             parser_kwargs={
                 "prog": prog,
-                "epilog": "A checkpoint alone also runs `export --help` (to ONNX) and `serve --help` (over HTTP).",
+                "epilog": "A checkpoint alone also runs `export --help` (to ONNX) and `serve --help` (over HTTP); "
+                "`sweep --help` searches hyperparameters.",
                 **{name: defaults for name in SUBCOMMANDS},
             }
             if run

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 from jsonargparse import Namespace
 from lightning.pytorch import Callback, LightningModule, Trainer
@@ -81,6 +82,29 @@ def new_run_folder(root: str | Path) -> str:
             return str(root / f"version_{number}")
 
 
+def reserve_run_folder(trainer_config: Namespace) -> None:
+    """Give a new run a folder that no other run takes, even one started at the same moment (a
+    sweep's workers): without a logger, a new `version_N` under the runs folder as its root folder;
+    TensorBoard and CSV, which would give runs started together the same N, their version N."""
+    logger = first_logger(trainer_config.logger)
+    if not logger:
+        trainer_config.default_root_dir = new_run_folder(trainer_config.default_root_dir)
+    elif isinstance(logger, Namespace) and run_name_argument(logger) == "version" and logger.init_args.version is None:
+        folder = new_run_folder(Path(logger.init_args.save_dir) / logger.init_args.name)
+        logger.init_args.version = int(Path(folder).name.removeprefix("version_"))
+
+
+def first_logger(logger: Any) -> Any:
+    """The logger whose folder is the run's: the first of a list."""
+    if isinstance(logger, list):
+        return logger[0] if logger else None
+    return logger
+
+
+def run_name_argument(logger: Namespace) -> str | None:
+    return RUN_NAME_ARGUMENT.get(logger.class_path.rpartition(".")[2])
+
+
 def continue_run(trainer_config: Namespace, checkpoint: str) -> None:
     """Have the run resumed from `checkpoint` (in `<run>/checkpoints/`, or an `hpc_ckpt` in the
     root folder of a run without a logger) go on in `<run>`: the logger's run of that name
@@ -92,13 +116,11 @@ def continue_run(trainer_config: Namespace, checkpoint: str) -> None:
         run = path.parent
     else:
         return
-    logger = trainer_config.logger
-    if isinstance(logger, list):
-        logger = logger[0] if logger else None
+    logger = first_logger(trainer_config.logger)
     if not isinstance(logger, Namespace):
         trainer_config.default_root_dir = str(run)
         return
-    argument = RUN_NAME_ARGUMENT.get(logger.class_path.rpartition(".")[2])
+    argument = run_name_argument(logger)
     if argument:
         # TensorBoard and CSV name the folder of version N `version_N`.
         number = run.name.removeprefix("version_")

@@ -1,0 +1,146 @@
+"""`sweep`: a study of real `fit` trials, its results, its refusals, and workers sharing it."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+import yaml
+from optuna.pruners import BasePruner
+from optuna.trial import FrozenTrial, TrialState
+from PIL import Image
+
+from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.runs import run_dir
+
+from .processes import PROJECT_ROOT
+
+SHORT_TRIALS = ["--trainer.max_epochs", "2", "--trainer.enable_progress_bar", "false"]
+LR = "model.init_args.optimizer.init_args.lr"
+
+
+class PruneOnceATrialIsComplete(BasePruner):
+    """Prune every trial at its first report, once the study has a complete trial."""
+
+    def prune(self, study: optuna.Study, trial: FrozenTrial) -> bool:
+        return bool(study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)))
+
+
+def read_trials(study: str = "default") -> list[dict[str, str]]:
+    with (Path("runs/sweeps") / study / "trials.csv").open() as file:
+        return list(csv.DictReader(file))
+
+
+def stored_study(study: str = "default") -> optuna.Study:
+    return optuna.load_study(study_name=study, storage=f"sqlite:///runs/sweeps/{study}/study.db")
+
+
+def test_a_study_ends_with_its_trials_best_config_and_plots(data_args: list[str]) -> None:
+    study = main(["sweep", "--n_trials", "3", *data_args, *SHORT_TRIALS])
+    trials = read_trials()
+    assert [row["state"] for row in trials] == ["COMPLETE"] * 3
+    runs = [Path(row["run"]) for row in trials]
+    assert len(set(runs)) == 3, "trials shared a run folder"
+    for row, run in zip(trials, runs, strict=True):
+        config = yaml.safe_load((run / "config.yaml").read_text())
+        # The trial's values are in its run's config, as the task's search space names them.
+        assert config["model"]["init_args"]["optimizer"]["init_args"]["lr"] == pytest.approx(float(row[LR]))
+        assert (run / "checkpoints" / "best.ckpt").is_file()
+    for name in ("optimization_history.png", "param_importances.png"):
+        with Image.open(Path("runs/sweeps/default") / name) as image:
+            assert min(image.size) >= 200, name
+    best = Path("runs/sweeps/default/best.yaml")
+    refit = main(["fit", "--config", str(best), "--trainer.max_epochs", "1", "--trainer.enable_progress_bar", "false"])
+    assert refit.config.fit.model.init_args.optimizer.init_args.lr == pytest.approx(study.best_params[LR])
+    assert run_dir(refit.trainer).resolve() not in {run.resolve() for run in runs}, "the fit took a trial's folder"
+
+
+def test_a_metric_the_runs_never_log_is_refused_with_the_logged_ones(data_args: list[str]) -> None:
+    with pytest.raises(ValueError, match=r"'val/accuracy' is not logged .*val/loss"):
+        main(["sweep", "--metric", "val/accuracy", *data_args, *SHORT_TRIALS])
+    assert not Path("runs/sweeps/default/study.db").exists(), "a study began before the metric was checked"
+
+
+@pytest.mark.slow
+def test_failed_and_pruned_trials_are_recorded_and_the_study_goes_on(data_args: list[str]) -> None:
+    # The study exists already (the sweep goes on with it), its first trials queued: one that
+    # fails (a negative learning rate), then two that train until the pruner stops the second.
+    Path("runs/sweeps/default").mkdir(parents=True)
+    queued = optuna.create_study(
+        study_name="default", storage="sqlite:///runs/sweeps/default/study.db", direction="maximize"
+    )
+    for lr in (-1.0, 0.003, 0.003):
+        queued.enqueue_trial({LR: lr})
+    pruner = {"class_path": f"{__name__}.PruneOnceATrialIsComplete"}
+    space = {LR: {"type": "float", "low": -1.0, "high": 1e-2}}
+    args = ["--n_trials", "3", "--parameters", json.dumps(space), "--pruner", json.dumps(pruner)]
+    main(["sweep", *args, *data_args, "--trainer.max_epochs", "3", "--trainer.enable_progress_bar", "false"])
+    trials = read_trials()
+    assert [row["state"] for row in trials] == ["FAIL", "COMPLETE", "PRUNED"]
+    assert "learning rate" in trials[0]["fail_reason"]
+    pruned = stored_study().trials[2]
+    assert list(pruned.intermediate_values) == [0], "the pruned trial went on after its first validation"
+
+
+def start_worker(args: list[str], cwd: Path) -> subprocess.Popen[str]:
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
+    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", "sweep", *args]
+    return subprocess.Popen(
+        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+    )
+
+
+@pytest.mark.slow
+def test_two_workers_share_one_study(data_args: list[str], tmp_path: Path) -> None:
+    workers = [start_worker(["--n_trials", "4", *data_args, *SHORT_TRIALS], tmp_path) for _ in range(2)]
+    outputs = [worker.communicate(timeout=600)[0] for worker in workers]
+    for worker, output in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, output[-5000:]
+    trials = stored_study().trials
+    finished = [trial for trial in trials if trial.state.is_finished()]
+    # Each worker stops once the study has 4: the other may be finishing one more.
+    assert 4 <= len(finished) <= 5
+    assert all(trial.state == TrialState.COMPLETE for trial in finished)
+    assert len({trial.number for trial in trials}) == len(trials)
+    assert len({trial.user_attrs["run"] for trial in finished}) == len(finished), "trials shared a run folder"
+    assert all(any(f"Trial {trial.number} finished" in output for output in outputs) for trial in finished)
+
+
+@pytest.mark.slow
+def test_a_sweep_killed_mid_trial_goes_on_when_started_again(data_args: list[str], tmp_path: Path) -> None:
+    args = ["--n_trials", "3", *data_args, "--trainer.max_epochs", "20", "--trainer.enable_progress_bar", "false"]
+    worker = start_worker(args, tmp_path)
+    study = tmp_path / "runs/sweeps/default/study.db"
+    deadline = time.monotonic() + 300
+    # Killed while its second trial trains, its first one finished.
+    while not (study.exists() and len(read_trials_in(tmp_path)) >= 2):
+        assert worker.poll() is None and time.monotonic() < deadline, worker.communicate()[0][-5000:]
+        time.sleep(0.5)
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.communicate()
+    first = optuna.load_study(study_name="default", storage=f"sqlite:///{study}").trials[0]
+    assert first.state == TrialState.COMPLETE
+    restarted = start_worker(["--n_trials", "3", *data_args, *SHORT_TRIALS], tmp_path)
+    output = restarted.communicate(timeout=600)[0]
+    assert restarted.returncode == 0, output[-5000:]
+    trials = optuna.load_study(study_name="default", storage=f"sqlite:///{study}").trials
+    assert trials[0].value == first.value, "the finished trial was not kept"
+    assert sum(trial.state.is_finished() for trial in trials) == 3
+
+
+def read_trials_in(folder: Path) -> list[FrozenTrial]:
+    """The trials a running sweep has started, read from its storage."""
+    try:
+        return optuna.load_study(
+            study_name="default", storage=f"sqlite:///{folder}/runs/sweeps/default/study.db"
+        ).trials
+    except KeyError:  # the study is being created
+        return []
