@@ -135,7 +135,10 @@ def onnx_figures(package: str, checkpoint: str, image: Path) -> dict:
                 with torch.inference_mode():
                     model.infer(*inputs)
 
-            figures[batch_size] = {"onnxruntime_ms": onnx_ms, "pytorch_ms": per_call_ms(eager, 200 if batch_size == 1 else 50)}
+            figures[batch_size] = {
+                "onnxruntime_ms": onnx_ms,
+                "pytorch_ms": per_call_ms(eager, 200 if batch_size == 1 else 50),
+            }
     return figures
 
 

@@ -1,5 +1,5 @@
 """Benchmark the template: render variants, time them, compare the pipeline with plain PyTorch,
-serve and export a checkpoint.
+serve and export a checkpoint, sweep.
 
     python benchmarks/run.py [--epochs 4] [--repeats 3] [--requests 400] [--tasks image_classification ...]
 
@@ -77,7 +77,8 @@ def print_deployment(deployment: dict, larger_serving: dict) -> None:
         ratio = batched["requests_per_s"] / unbatched["requests_per_s"]
         print(f"| {model} | batching / no batching, 32 clients | | {ratio:.2f}x | | |")
     onnx = deployment["onnx"]
-    print(f"\n| inference, image classifier ({onnx['exporter']} export) | ONNX Runtime (ms) | PyTorch eager (ms) | ratio |")
+    heading = f"inference, image classifier ({onnx['exporter']} export)"
+    print(f"\n| {heading} | ONNX Runtime (ms) | PyTorch eager (ms) | ratio |")
     print("| --- | --- | --- | --- |")
     for batch_size in ("1", "64"):
         figures = onnx[batch_size]
@@ -86,6 +87,24 @@ def print_deployment(deployment: dict, larger_serving: dict) -> None:
             f"| batch {batch_size} | {figures['onnxruntime_ms']:.2f} | {figures['pytorch_ms']:.2f} "
             f"| ONNX Runtime {ratio:.2f}x as fast |"
         )
+
+
+def print_sweeping(sweeping: dict) -> None:
+    print("\n| `sweep`, image classifier | value |")
+    print("| --- | --- |")
+    fit, trial = sweeping["fit_s"], sweeping["trial_s"]
+    print(f"| default `fit`, in process (s) | {fit:.1f} |")
+    print(f"| a sweep trial of the same config (s) | {trial:.1f} |")
+    print(f"| per-trial overhead of `sweep` | {100 * (trial / fit - 1):+.1f} % |")
+    print(
+        f"| once per `sweep` command: options checked, study opened, results and plots written (s) | "
+        f"{sweeping['sweep_fixed_s']:.1f} |"
+    )
+    one, two = sweeping["one_worker_s"], sweeping["two_workers_s"]
+    study = f"{sweeping['trials']} trials of {sweeping['epochs']} epochs"
+    print(f"| {study}, 1 worker (s) | {one:.1f} |")
+    print(f"| {study}, 2 workers sharing the study on {sweeping['cpus']} cores (s) | {two:.1f} |")
+    print(f"| 1 worker / 2 workers | {one / two:.2f}x |")
 
 
 def main() -> None:
@@ -108,8 +127,7 @@ def main() -> None:
         python = sys.executable
 
         import_floor = statistics.median(
-            timed([python, "-c", "import lightning.pytorch, torchvision, torchmetrics"], scratch, env)
-            for _ in range(3)
+            timed([python, "-c", "import lightning.pytorch, torchvision, torchmetrics"], scratch, env) for _ in range(3)
         )
 
         rows = []
@@ -145,6 +163,9 @@ def main() -> None:
         short = ["--trainer.max_epochs", "1", "--trainer.limit_train_batches", "2", "--trainer.limit_val_batches", "1"]
         timed([python, "-m", PACKAGE, "fit", *larger, *short], image_project, image_env)
         larger_serving = measure([script, PACKAGE, "best", str(args.requests // 3), "serve"], image_project, image_env)
+        sweeping = measure(
+            [str(ROOT / "benchmarks" / "sweeping.py"), PACKAGE, str(args.repeats), "8", "3"], image_project, image_env
+        )
 
     print(
         f"Machine: {os.cpu_count()} CPU cores, torch threads {throughput['threads']}, device {throughput['device']}, "
@@ -165,6 +186,7 @@ def main() -> None:
     print(f"| decoding / in memory | {decoding / in_memory:.3f} |")
     print(f"| import floor `import lightning.pytorch, torchvision, torchmetrics` (s) | {import_floor:.2f} |")
     print_deployment(deployment, larger_serving)
+    print_sweeping(sweeping)
     print("\n| task | render (s) | rendered suite (s) | suite / import floor |")
     print("| --- | --- | --- | --- |")
     for task_type, render_seconds, suite_seconds in rows:

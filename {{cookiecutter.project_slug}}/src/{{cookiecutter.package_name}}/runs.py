@@ -121,10 +121,20 @@ def continue_run(trainer_config: Namespace, checkpoint: str) -> None:
         trainer_config.default_root_dir = str(run)
         return
     argument = run_name_argument(logger)
+    if logger.class_path.endswith(".CSVLogger"):
+        keep_csv_metrics(run)
     if argument:
         # TensorBoard and CSV name the folder of version N `version_N`.
         number = run.name.removeprefix("version_")
         logger.init_args[argument] = int(number) if argument == "version" and number.isdigit() else run.name
+
+
+def keep_csv_metrics(run: Path) -> None:
+    """CSVLogger deletes the `metrics.csv` of a folder it opens again: a resumed run's earlier
+    epochs move to `metrics-until-resume-N.csv` first."""
+    metrics = run / "metrics.csv"
+    if rank_zero_only.rank == 0 and metrics.exists():
+        metrics.rename(run / f"metrics-until-resume-{len(list(run.glob('metrics-until-resume-*')))}.csv")
 
 
 class InterruptCheckpoint(Callback):

@@ -167,8 +167,8 @@ def sweep(
 
 
 def as_options(values: dict[str, Any]) -> list[str]:
-    # JSON is YAML, as the command line reads values: strings stay strings, numbers numbers.
-    return [f"--{path}={json.dumps(value)}" for path, value in values.items()]
+    # As the command line reads values: a string as it is (a class path, a choice), the rest as JSON.
+    return [f"--{path}={value if isinstance(value, str) else json.dumps(value)}" for path, value in values.items()]
 
 
 def suggest(trial: optuna.Trial, path: str, spec: dict[str, Any]) -> Any:

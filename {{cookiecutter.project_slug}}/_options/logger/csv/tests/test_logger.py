@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import yaml
 from lightning.pytorch.loggers import CSVLogger
+
+from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.runs import run_dir
 
 from .conftest import TrainedRun
 
@@ -24,3 +28,18 @@ def test_run_writes_metrics_config_and_checkpoints_in_one_folder(trained_run: Tr
     # The run's config is its hyperparameters.
     hyperparameters = yaml.safe_load((trained_run.folder / "hparams.yaml").read_text())
     assert hyperparameters["trainer"]["max_epochs"] == trained_run.cli.trainer.max_epochs
+
+
+def logged_epochs(path: Path) -> set[int]:
+    with path.open() as file:
+        return {int(row["epoch"]) for row in csv.DictReader(file) if row.get("val/loss")}
+
+
+def test_a_resumed_run_keeps_the_metrics_of_its_earlier_epochs(data_args: list[str]) -> None:
+    quiet = ["--trainer.enable_progress_bar", "false"]
+    first = main(["fit", *data_args, *quiet, "--trainer.max_epochs", "1"])
+    folder = run_dir(first.trainer)
+    main(["fit", *data_args, *quiet, "--trainer.max_epochs", "2", "--ckpt_path", "last"])
+    # CSVLogger starts a new metrics.csv in a folder it opens again: the earlier one is kept beside it.
+    assert logged_epochs(folder / "metrics-until-resume-0.csv") == {0}
+    assert logged_epochs(folder / "metrics.csv") == {1}
