@@ -103,8 +103,10 @@ def print_sweeping(sweeping: dict) -> None:
     one, two = sweeping["one_worker_s"], sweeping["two_workers_s"]
     study = f"{sweeping['trials']} trials of {sweeping['epochs']} epochs"
     print(f"| {study}, 1 worker (s) | {one:.1f} |")
+    shared = sweeping["two_workers_threads_shared_s"]
     print(f"| {study}, 2 workers sharing the study on {sweeping['cpus']} cores (s) | {two:.1f} |")
-    print(f"| 1 worker / 2 workers | {one / two:.2f}x |")
+    print(f"| same, each worker `OMP_NUM_THREADS={max(1, sweeping['cpus'] // 2)}` (s) | {shared:.1f} |")
+    print(f"| 1 worker / 2 workers (threads shared) | {one / two:.2f}x ({one / shared:.2f}x) |")
 
 
 def main() -> None:

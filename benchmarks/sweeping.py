@@ -7,8 +7,9 @@ Prints one JSON object:
   trial of the same config (a search space of one value: the default learning rate), measured in
   alternation, `repeats` times each; `sweep_fixed_s`: the median time a sweep adds once per
   command (checking the options, opening the study, writing the results and the plots);
-- `one_worker_s`, `two_workers_s`: the wall time of a study of `trials` short trials
-  (`--trainer.max_epochs <short epochs>`) run by one sweep process, and by two sharing the study.
+- `one_worker_s`, `two_workers_s`, `two_workers_threads_shared_s`: the wall time of a study of
+  `trials` short trials (`--trainer.max_epochs <short epochs>`) run by one sweep process, by two
+  sharing the study, and by two with the cores shared between them (`OMP_NUM_THREADS`).
 """
 
 from __future__ import annotations
@@ -27,11 +28,16 @@ import optuna
 QUIET = ["--trainer.enable_progress_bar", "false"]
 
 
-def sweep_workers(package: str, workers: int, trials: int, epochs: int, study: str) -> float:
+def sweep_workers(
+    package: str, workers: int, trials: int, epochs: int, study: str, threads: int | None = None
+) -> float:
     command = [sys.executable, "-m", package, "sweep", "--n_trials", str(trials), "--study_name", study]
     command += ["--trainer.max_epochs", str(epochs), *QUIET]
+    env = os.environ | ({"OMP_NUM_THREADS": str(threads)} if threads else {})
     start = time.perf_counter()
-    processes = [subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(workers)]
+    processes = [
+        subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(workers)
+    ]
     for process in processes:
         _, errors = process.communicate()
         if process.returncode != 0:
@@ -66,6 +72,9 @@ def main() -> None:
         "sweep_fixed_s": statistics.median(fixed),
         "one_worker_s": sweep_workers(package, 1, trials, epochs, "one-worker"),
         "two_workers_s": sweep_workers(package, 2, trials, epochs, "two-workers"),
+        "two_workers_threads_shared_s": sweep_workers(
+            package, 2, trials, epochs, "two-workers-threads", threads=max(1, (os.cpu_count() or 2) // 2)
+        ),
         "trials": trials,
         "epochs": epochs,
         "cpus": os.cpu_count(),

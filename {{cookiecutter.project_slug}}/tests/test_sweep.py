@@ -69,6 +69,11 @@ def test_a_metric_the_runs_never_log_is_refused_with_the_logged_ones(data_args: 
     assert not Path("runs/sweeps/default/study.db").exists(), "a study began before the metric was checked"
 
 
+def test_another_metric_is_optimized_in_its_own_direction(data_args: list[str]) -> None:
+    study = main(["sweep", "--metric", "val/loss", "--n_trials", "0", *data_args, *SHORT_TRIALS])
+    assert study.direction == optuna.study.StudyDirection.MINIMIZE
+
+
 @pytest.mark.slow
 def test_failed_and_pruned_trials_are_recorded_and_the_study_goes_on(data_args: list[str]) -> None:
     # The study exists already (the sweep goes on with it), its first trials queued: one that
@@ -110,6 +115,8 @@ def test_two_workers_share_one_study(data_args: list[str], tmp_path: Path) -> No
     assert 4 <= len(finished) <= 5
     assert all(trial.state == TrialState.COMPLETE for trial in finished)
     assert len({trial.number for trial in trials}) == len(trials)
+    # The workers share a seed: each still draws trials of its own.
+    assert len({json.dumps(trial.params, sort_keys=True) for trial in finished}) == len(finished)
     assert len({trial.user_attrs["run"] for trial in finished}) == len(finished), "trials shared a run folder"
     assert all(any(f"Trial {trial.number} finished" in output for output in outputs) for trial in finished)
 

@@ -89,7 +89,11 @@ def reserve_run_folder(trainer_config: Namespace) -> None:
     logger = first_logger(trainer_config.logger)
     if not logger:
         trainer_config.default_root_dir = new_run_folder(trainer_config.default_root_dir)
-    elif isinstance(logger, Namespace) and run_name_argument(logger) == "version" and logger.init_args.version is None:
+    elif (
+        isinstance(logger, Namespace)
+        and run_name_argument(logger.class_path) == "version"
+        and logger.init_args.version is None
+    ):
         folder = new_run_folder(Path(logger.init_args.save_dir) / logger.init_args.name)
         logger.init_args.version = int(Path(folder).name.removeprefix("version_"))
 
@@ -101,8 +105,9 @@ def first_logger(logger: Any) -> Any:
     return logger
 
 
-def run_name_argument(logger: Namespace) -> str | None:
-    return RUN_NAME_ARGUMENT.get(logger.class_path.rpartition(".")[2])
+def run_name_argument(logger_class_path: str) -> str | None:
+    """The init argument that names a run of the logger (None: it has none)."""
+    return RUN_NAME_ARGUMENT.get(logger_class_path.rpartition(".")[2])
 
 
 def continue_run(trainer_config: Namespace, checkpoint: str) -> None:
@@ -120,7 +125,7 @@ def continue_run(trainer_config: Namespace, checkpoint: str) -> None:
     if not isinstance(logger, Namespace):
         trainer_config.default_root_dir = str(run)
         return
-    argument = run_name_argument(logger)
+    argument = run_name_argument(logger.class_path)
     if logger.class_path.endswith(".CSVLogger"):
         keep_csv_metrics(run)
     if argument:

@@ -14,6 +14,7 @@ import inspect
 import json
 import math
 import os
+import time
 import warnings
 from importlib.resources import files
 from pathlib import Path
@@ -28,9 +29,10 @@ from optuna.samplers import BaseSampler
 from optuna.study import MaxTrialsCallback
 from optuna.trial import TrialState
 from optuna_integration import PyTorchLightningPruningCallback
+from sqlalchemy.exc import SQLAlchemyError
 
 from .cli import main as cli_main
-from .runs import RUN_NAME_ARGUMENT, first_logger, run_dir
+from .runs import first_logger, run_dir, run_name_argument
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 SUGGEST = {"float": "suggest_float", "int": "suggest_int", "categorical": "suggest_categorical"}
@@ -99,7 +101,7 @@ def sweep(
             null: SQLite in the study's folder.
         metric: A validation metric (`val/acc`, `val/loss`, ...) or `train/loss`; null: the metric the
             best checkpoint watches.
-        direction: maximize or minimize the metric; null: as the best checkpoint does.
+        direction: maximize or minimize the metric; null: as its torchmetrics metric says (losses: minimize).
         sampler: Optuna's sampler (class_path and init_args); null: Optuna's default.
         pruner: Optuna's pruner, which stops unpromising trials after a validation; null: no pruning.
         fit_args: `fit` options applied to every trial.
@@ -110,24 +112,20 @@ def sweep(
     probe = cli_main([*fit_args, *as_options(some_values)], run=False)
     if probe.trainer.world_size > 1:
         raise ValueError("sweep runs each trial in its own process: run one sweep worker per device instead.")
-    monitored = probe.trainer.checkpoint_callback
-    metric = metric or monitored.monitor
-    maximize = (direction or ("maximize" if monitored.mode == "max" else "minimize")) == "maximize"
-    logged = ["train/loss", "val/loss", *probe.model.val_metrics.keys()]
+    # What the runs log, and whether higher is better (torchmetrics knows it of its metrics).
+    logged = {"train/loss": False, "val/loss": False}
+    logged |= {name: value.higher_is_better for name, value in probe.model.val_metrics.items()}
+    metric = metric or probe.trainer.checkpoint_callback.monitor
     if metric not in logged:
         raise ValueError(f"metric {metric!r} is not logged by the runs: choose one of {', '.join(logged)}.")
-    folder = Path(probe.trainer.default_root_dir) / "sweeps" / study_name
+    if direction is None and logged[metric] is None:
+        raise ValueError(f"metric {metric!r}: give its direction, --direction maximize or minimize.")
+    maximize = direction == "maximize" if direction else logged[metric]
+    root = probe.trainer.default_root_dir
+    folder = Path(root) / "sweeps" / study_name
     folder.mkdir(parents=True, exist_ok=True)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats, in Optuna since 2.9
-        rdb = optuna.storages.RDBStorage(
-            storage or f"sqlite:///{folder / 'study.db'}",
-            heartbeat_interval=HEARTBEAT_SECONDS,
-            # SQLite lets one process write at a time: the others wait their turn, not fail.
-            engine_kwargs={"connect_args": {"timeout": 60}} if storage is None else None,
-        )
     study = optuna.create_study(
-        storage=rdb,
+        storage=open_storage(storage or f"sqlite:///{folder / 'study.db'}"),
         study_name=study_name,
         direction="maximize" if maximize else "minimize",
         sampler=sampler,
@@ -135,7 +133,14 @@ def sweep(
         load_if_exists=True,
     )
 
+    trials_run_here = []
+
     def objective(trial: optuna.Trial) -> float:
+        if sampler is not None and trial.number != len(trials_run_here):
+            # Other workers, or earlier sweeps, drew trials of this study too: with the same seed this
+            # worker would draw theirs again. A lone worker keeps its seed, and its sweep repeats.
+            sampler.reseed_rng()
+        trials_run_here.append(trial.number)
         record = TrialRecord(trial, metric, maximize)
         callbacks: list[Callback] = [record]
         if pruner is not None:
@@ -159,11 +164,32 @@ def sweep(
             n_trials=n_trials - finished,
             timeout=timeout,
             catch=(Exception,),
-            callbacks=[MaxTrialsCallback(n_trials, states=FINISHED), lambda *_: write_results(study, folder, probe)],
+            callbacks=[MaxTrialsCallback(n_trials, states=FINISHED), lambda *_: write_results(study, folder, root)],
         )
-    write_results(study, folder, probe)
+    write_results(study, folder, root)
     write_plots(study, folder, metric)
     return study
+
+
+def open_storage(url: str) -> optuna.storages.RDBStorage:
+    """The study's database, its tables made if it has none yet."""
+    try:
+        return rdb_storage(url)
+    except SQLAlchemyError:
+        # Workers started together all make the tables: the ones that lose find them made.
+        time.sleep(1)
+        return rdb_storage(url)
+
+
+def rdb_storage(url: str) -> optuna.storages.RDBStorage:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)  # heartbeats, since Optuna 2.9
+        return optuna.storages.RDBStorage(
+            url,
+            heartbeat_interval=HEARTBEAT_SECONDS,
+            # SQLite lets one process write at a time: the others wait their turn, not fail.
+            engine_kwargs={"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None,
+        )
 
 
 def as_options(values: dict[str, Any]) -> list[str]:
@@ -183,8 +209,9 @@ def suggest(trial: optuna.Trial, path: str, spec: dict[str, Any]) -> Any:
         raise ValueError(f"parameters.{path}: {error}") from None
 
 
-def write_results(study: optuna.Study, folder: Path, probe: Any) -> None:
-    """`trials.csv`, and `best.yaml`: the best trial's fit config, as `fit --config` takes it."""
+def write_results(study: optuna.Study, folder: Path, root: str) -> None:
+    """`trials.csv`, and `best.yaml`: the best trial's fit config, as `fit --config` takes it
+    (runs of it in `root`, the trials' runs folder)."""
     trials = study.get_trials(deepcopy=False)
     names = sorted({name for trial in trials for name in trial.params})
     rows = [
@@ -209,16 +236,16 @@ def write_results(study: optuna.Study, folder: Path, probe: Any) -> None:
     config = yaml.safe_load((Path(best.user_attrs["run"]) / "config.yaml").read_text())
     # The config names the trial's run (its logger's version, or its root folder without a logger):
     # unnamed, a fit of it makes a run of its own.
-    trainer = config["trainer"]
-    trainer["default_root_dir"] = probe.trainer.default_root_dir
-    logger = first_logger(trainer["logger"])
-    if isinstance(logger, dict) and logger["class_path"].rpartition(".")[2] in RUN_NAME_ARGUMENT:
-        logger["init_args"][RUN_NAME_ARGUMENT[logger["class_path"].rpartition(".")[2]]] = None
+    config["trainer"]["default_root_dir"] = root
+    logger = first_logger(config["trainer"]["logger"])
+    if isinstance(logger, dict) and run_name_argument(logger["class_path"]):
+        logger["init_args"][run_name_argument(logger["class_path"])] = None
     heading = f"# Trial {best.number} of study {study.study_name}: {study.best_value} ({best.user_attrs['run']})\n"
     replace(folder / "best.yaml", lambda file: file.write(heading + yaml.safe_dump(config, sort_keys=False)))
 
 
 def replace(path: Path, write: Any) -> None:
+    """Write `path` with `write(file)` through a temporary file: readers never see half a file."""
     temporary = path.with_name(f".{path.name}.{os.getpid()}")
     with temporary.open("w", newline="") as file:
         write(file)
