@@ -54,6 +54,9 @@ def test_a_study_ends_with_its_trials_best_config_and_plots(data_args: list[str]
         # The trial's values are in its run's config, as the task's search space names them.
         assert config["model"]["init_args"]["optimizer"]["init_args"]["lr"] == pytest.approx(float(row[LR]))
         assert (run / "checkpoints" / "best.ckpt").is_file()
+        logged = run / "hparams.yaml"
+        if logged.exists():  # TensorBoard's and CSV's record of what the run logged as hyperparameters
+            assert yaml.safe_load(logged.read_text())["sweep.trial"] == int(row["number"])
     for name in ("optimization_history.png", "param_importances.png"):
         with Image.open(Path("runs/sweeps/default") / name) as image:
             assert min(image.size) >= 200, name
