@@ -56,8 +56,9 @@ class TrialRecord(Callback):
         if trainer.is_global_zero:
             self.trial.set_user_attr("run", str(folder))
 
-    def on_train_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        # After the run's config: loggers that show one set of hyperparameters show this one.
+    def setup(self, trainer: Trainer, pl_module: LightningModule, stage: str) -> None:
+        # Before the run's config: TensorBoard keeps the first hyperparameters in hparams.yaml, and
+        # the HParams dashboard shows the hyperparameters of every call.
         if trainer.logger is not None:
             trial = {"sweep.study": self.trial.study.study_name, "sweep.trial": self.trial.number}
             trainer.logger.log_hyperparams({**trial, **self.trial.params})
