@@ -28,6 +28,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Start the rendered suites, the longest first, before the many short tests: the workers of
-    `pytest -n 2` then finish at about the same time."""
+    """Start the rendered suites, the longest first, before the many short tests: with the workers
+    of `pytest -n 2` taking each other's tests (`--dist worksteal`), they finish at about the same time."""
     items.sort(key=lambda item: (not item.get_closest_marker("rendered_suite"), "slow" not in item.name))
