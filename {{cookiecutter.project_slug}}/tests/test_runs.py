@@ -37,7 +37,11 @@ def test_runs_never_share_a_folder_and_a_resumed_run_goes_on_in_its_own(data_arg
 
     # `last` is the newest last.ckpt: the second run's. Resumed, it goes on in that run's folder
     # and the logger's run of that folder.
-    resumed = main(["fit", *data_args, *SHORT_FIT, "--trainer.max_epochs", "2", "--ckpt_path", "last"])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        resumed = main(["fit", *data_args, *SHORT_FIT, "--trainer.max_epochs", "2", "--ckpt_path", "last"])
+    raised = [str(warning.message) for warning in caught]
+    assert [message for message in raised if not any(known in message for known in NOT_THE_PROJECTS)] == []
     assert run_dir(resumed.trainer) == second_folder
     if resumed.trainer.logger is not None:
         assert resumed.trainer.logger.version == second.trainer.logger.version

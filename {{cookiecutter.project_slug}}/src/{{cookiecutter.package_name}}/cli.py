@@ -6,6 +6,7 @@ import csv
 import importlib
 import signal
 import sys
+import warnings
 from functools import partial
 from importlib.resources import files
 from pathlib import Path
@@ -152,6 +153,8 @@ class TrainingCLI(LightningCLI):
             config.ckpt_path = requeued_checkpoint(trainer_config.default_root_dir)
         if self.subcommand == "fit" and config.ckpt_path:
             continue_run(trainer_config, config.ckpt_path)
+            # Lightning warns that the run's folders are not empty: a resumed run means them to be.
+            warnings.filterwarnings("ignore", r"(Checkpoint|Experiment logs) directory .* exists and is not empty")
         elif self.subcommand:
             reserve_run_folder(trainer_config)
 
