@@ -27,9 +27,12 @@ def saved_config(run: Path) -> dict:
 
 def test_runs_never_share_a_folder_and_a_resumed_run_goes_on_in_its_own(data_args: list[str]) -> None:
     first = main(["fit", *data_args, *SHORT_FIT])
-    second = main(["fit", *data_args, *SHORT_FIT])
-    first_folder, second_folder = run_dir(first.trainer), run_dir(second.trainer)
+    first_folder = run_dir(first.trainer)
+    # A run's config is a config to fit again, as a new run.
+    second = main(["fit", "--config", str(first_folder / "config.yaml")])
+    second_folder = run_dir(second.trainer)
     assert first_folder != second_folder
+    assert first_folder.parent == second_folder.parent
     for folder in (first_folder, second_folder):
         assert (folder / "config.yaml").is_file()
         assert (folder / "splits.csv").is_file()

@@ -72,6 +72,12 @@ def test_a_metric_the_runs_never_log_is_refused_with_the_logged_ones(data_args: 
     assert not Path("runs/sweeps/default/study.db").exists(), "a study began before the metric was checked"
 
 
+def test_a_sweep_option_after_the_fit_options_is_named(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        main(["sweep", "--trainer.max_epochs", "1", "--n_trials", "2"])
+    assert "--n_trials is an option of the sweep: give it before the fit options" in capsys.readouterr().err
+
+
 def test_another_metric_is_optimized_in_its_own_direction(data_args: list[str]) -> None:
     study = main(["sweep", "--metric", "val/loss", "--n_trials", "0", *data_args, *SHORT_TRIALS])
     assert study.direction == optuna.study.StudyDirection.MINIMIZE

@@ -151,12 +151,11 @@ class TrainingCLI(LightningCLI):
         Path(trainer_config.default_root_dir).mkdir(parents=True, exist_ok=True)
         if self.subcommand == "fit" and not config.ckpt_path:
             config.ckpt_path = requeued_checkpoint(trainer_config.default_root_dir)
-        if self.subcommand == "fit" and config.ckpt_path:
+        self.resumed = bool(self.subcommand == "fit" and config.ckpt_path)
+        if self.resumed:
             continue_run(trainer_config, config.ckpt_path)
             # Lightning warns that the run's folders are not empty: a resumed run means them to be.
             warnings.filterwarnings("ignore", r"(Checkpoint|Experiment logs) directory .* exists and is not empty")
-        elif self.subcommand:
-            reserve_run_folder(trainer_config)
 
     def take_from_checkpoint(self, checkpoint: str) -> None:
         """Read what the checkpoint's training split fitted (its values linked to the model) and where
@@ -176,6 +175,8 @@ class TrainingCLI(LightningCLI):
             if isinstance(error.__cause__, (ValueError, OSError)):
                 raise error.__cause__ from None
             raise
+        if self.subcommand and not self.resumed:
+            reserve_run_folder(self.trainer)
         if self.fitted:
             # Data are prepared as for the checkpoint's model; to predict files, no training data are read.
             self.datamodule.use_fitted(self.fitted)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
 from jsonargparse import Namespace
 from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
 from lightning.pytorch.plugins.environments import SLURMEnvironment
 from lightning.pytorch.utilities import rank_zero_only
 from lightning.pytorch.utilities.exceptions import SIGTERMException
@@ -82,32 +82,19 @@ def new_run_folder(root: str | Path) -> str:
             return str(root / f"version_{number}")
 
 
-def reserve_run_folder(trainer_config: Namespace) -> None:
+def reserve_run_folder(trainer: Trainer) -> None:
     """Give a new run a folder that no other run takes, even one started at the same moment (a
-    sweep's workers): without a logger, a new `version_N` under the runs folder as its root folder;
-    TensorBoard and CSV, which would give runs started together the same N, their version N."""
-    logger = first_logger(trainer_config.logger)
-    if not logger:
-        trainer_config.default_root_dir = new_run_folder(trainer_config.default_root_dir)
-    elif (
-        isinstance(logger, Namespace)
-        and run_name_argument(logger.class_path) == "version"
-        and logger.init_args.version is None
-    ):
-        folder = new_run_folder(Path(logger.init_args.save_dir) / logger.init_args.name)
-        logger.init_args.version = int(Path(folder).name.removeprefix("version_"))
+    sweep's workers): a new version N of TensorBoard and CSV, which would give runs started together
+    the same one; without a logger, a new `version_N` under the runs folder as the trainer's root.
 
-
-def first_logger(logger: Any) -> Any:
-    """The logger whose folder is the run's: the first of a list."""
-    if isinstance(logger, list):
-        return logger[0] if logger else None
-    return logger
-
-
-def run_name_argument(logger_class_path: str) -> str | None:
-    """The init argument that names a run of the logger (None: it has none)."""
-    return RUN_NAME_ARGUMENT.get(logger_class_path.rpartition(".")[2])
+    Set on the trainer and its logger, not in the config: the run's `config.yaml` keeps what was
+    asked (`version: null`, the runs folder), so `fit --config <run>/config.yaml` makes a new run.
+    """
+    logger = trainer.logger
+    if logger is None:
+        trainer._default_root_dir = new_run_folder(trainer.default_root_dir)
+    elif isinstance(logger, (TensorBoardLogger, CSVLogger)) and logger._version is None:
+        logger._version = int(Path(new_run_folder(logger.root_dir)).name.removeprefix("version_"))
 
 
 def continue_run(trainer_config: Namespace, checkpoint: str) -> None:
@@ -121,11 +108,13 @@ def continue_run(trainer_config: Namespace, checkpoint: str) -> None:
         run = path.parent
     else:
         return
-    logger = first_logger(trainer_config.logger)
+    logger = trainer_config.logger
+    if isinstance(logger, list):
+        logger = logger[0] if logger else None
     if not isinstance(logger, Namespace):
         trainer_config.default_root_dir = str(run)
         return
-    argument = run_name_argument(logger.class_path)
+    argument = RUN_NAME_ARGUMENT.get(logger.class_path.rpartition(".")[2])
     if logger.class_path.endswith(".CSVLogger"):
         keep_csv_metrics(run)
     if argument:

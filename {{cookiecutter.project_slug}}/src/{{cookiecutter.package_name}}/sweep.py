@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, Literal
 
 import optuna
-import yaml
 from jsonargparse import ActionConfigFile, ArgumentParser
 from lightning.pytorch import Callback, LightningModule, Trainer
 from optuna.pruners import BasePruner
@@ -32,7 +31,7 @@ from optuna_integration import PyTorchLightningPruningCallback
 from sqlalchemy.exc import SQLAlchemyError
 
 from .cli import main as cli_main
-from .runs import first_logger, run_dir, run_name_argument
+from .runs import run_dir
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 SUGGEST = {"float": "suggest_float", "int": "suggest_int", "categorical": "suggest_categorical"}
@@ -122,8 +121,7 @@ def sweep(
     if direction is None and logged[metric] is None:
         raise ValueError(f"metric {metric!r}: give its direction, --direction maximize or minimize.")
     maximize = direction == "maximize" if direction else logged[metric]
-    root = probe.trainer.default_root_dir
-    folder = Path(root) / "sweeps" / study_name
+    folder = Path(probe.trainer.default_root_dir) / "sweeps" / study_name
     folder.mkdir(parents=True, exist_ok=True)
     study = optuna.create_study(
         storage=open_storage(storage or f"sqlite:///{folder / 'study.db'}"),
@@ -165,9 +163,9 @@ def sweep(
             n_trials=n_trials - finished,
             timeout=timeout,
             catch=(Exception,),
-            callbacks=[MaxTrialsCallback(n_trials, states=FINISHED), lambda *_: write_results(study, folder, root)],
+            callbacks=[MaxTrialsCallback(n_trials, states=FINISHED), lambda *_: write_results(study, folder)],
         )
-    write_results(study, folder, root)
+    write_results(study, folder)
     write_plots(study, folder, metric)
     return study
 
@@ -210,9 +208,8 @@ def suggest(trial: optuna.Trial, path: str, spec: dict[str, Any]) -> Any:
         raise ValueError(f"parameters.{path}: {error}") from None
 
 
-def write_results(study: optuna.Study, folder: Path, root: str) -> None:
-    """`trials.csv`, and `best.yaml`: the best trial's fit config, as `fit --config` takes it
-    (runs of it in `root`, the trials' runs folder)."""
+def write_results(study: optuna.Study, folder: Path) -> None:
+    """`trials.csv`, and `best.yaml`: the best trial's fit config, as `fit --config` takes it."""
     trials = study.get_trials(deepcopy=False)
     names = sorted({name for trial in trials for name in trial.params})
     rows = [
@@ -234,15 +231,9 @@ def write_results(study: optuna.Study, folder: Path, root: str) -> None:
     if not complete:
         return
     best = study.best_trial
-    config = yaml.safe_load((Path(best.user_attrs["run"]) / "config.yaml").read_text())
-    # The config names the trial's run (its logger's version, or its root folder without a logger):
-    # unnamed, a fit of it makes a run of its own.
-    config["trainer"]["default_root_dir"] = root
-    logger = first_logger(config["trainer"]["logger"])
-    if isinstance(logger, dict) and run_name_argument(logger["class_path"]):
-        logger["init_args"][run_name_argument(logger["class_path"])] = None
+    config = (Path(best.user_attrs["run"]) / "config.yaml").read_text()
     heading = f"# Trial {best.number} of study {study.study_name}: {study.best_value} ({best.user_attrs['run']})\n"
-    replace(folder / "best.yaml", lambda file: file.write(heading + yaml.safe_dump(config, sort_keys=False)))
+    replace(folder / "best.yaml", lambda file: file.write(heading + config))
 
 
 def replace(path: Path, write: Any) -> None:
@@ -291,6 +282,9 @@ def main(args: list[str], prog: str) -> optuna.Study:
     position = 0
     while position < len(args) and (args[position] in ("-h", "--help") or option_name(args[position]) in own):
         position += 1 if "=" in args[position] or args[position] in ("-h", "--help") else 2
+    misplaced = [arg for arg in args[position:] if arg.startswith("--") and option_name(arg) in own - {"config"}]
+    if misplaced:
+        parser.error(f"{misplaced[0]} is an option of the sweep: give it before the fit options.")
     config = parser.instantiate_classes(parser.parse_args(args[:position]))
     config.pop("config", None)
     with warnings.catch_warnings():
