@@ -107,8 +107,10 @@ def sweep(
         fit_args: `fit` options applied to every trial.
     """
     fit_args = ["--trainer.devices=1", *(fit_args or [])]  # one process per trial: workers scale out
-    # Built, not run: the options, the metric names and the folders are checked before the first trial.
-    some_values = {path: spec.get("low", spec.get("choices", [None])[0]) for path, spec in parameters.items()}
+    # Before the first trial: a throwaway trial draws every parameter once (a bad range is refused), and
+    # the CLI is built with those values without running (bad options, metric names, folders).
+    draft = optuna.create_study(storage=optuna.storages.InMemoryStorage()).ask()
+    some_values = {path: suggest(draft, path, spec) for path, spec in parameters.items()}
     probe = cli_main([*fit_args, *as_options(some_values)], run=False)
     if probe.trainer.world_size > 1:
         raise ValueError("sweep runs each trial in its own process: run one sweep worker per device instead.")
@@ -204,7 +206,7 @@ def suggest(trial: optuna.Trial, path: str, spec: dict[str, Any]) -> Any:
         raise ValueError(f"parameters.{path}: type is {kind!r}; it must be one of {', '.join(SUGGEST)}.")
     try:
         return getattr(trial, SUGGEST[kind])(path, **arguments)
-    except TypeError as error:
+    except (TypeError, ValueError) as error:  # a key of another type, a range Optuna refuses
         raise ValueError(f"parameters.{path}: {error}") from None
 
 
