@@ -145,26 +145,24 @@ def test_a_sweep_killed_mid_trial_goes_on_when_started_again(data_args: list[str
     study = tmp_path / "runs/sweeps/default/study.db"
     deadline = time.monotonic() + 300
     # Killed while its second trial trains, its first one finished.
-    while not (study.exists() and len(read_trials_in(tmp_path)) >= 2):
+    while not (study.exists() and len(started_trials()) >= 2):
         assert worker.poll() is None and time.monotonic() < deadline, worker.communicate()[0][-5000:]
         time.sleep(0.5)
     os.killpg(worker.pid, signal.SIGKILL)
     worker.communicate()
-    first = optuna.load_study(study_name="default", storage=f"sqlite:///{study}").trials[0]
+    first = stored_study().trials[0]
     assert first.state == TrialState.COMPLETE
     restarted = start_worker(["--n_trials", "3", *data_args, *SHORT_TRIALS], tmp_path)
     output = restarted.communicate(timeout=600)[0]
     assert restarted.returncode == 0, output[-5000:]
-    trials = optuna.load_study(study_name="default", storage=f"sqlite:///{study}").trials
+    trials = stored_study().trials
     assert trials[0].value == first.value, "the finished trial was not kept"
     assert sum(trial.state.is_finished() for trial in trials) == 3
 
 
-def read_trials_in(folder: Path) -> list[FrozenTrial]:
+def started_trials() -> list[FrozenTrial]:
     """The trials a running sweep has started, read from its storage."""
     try:
-        return optuna.load_study(
-            study_name="default", storage=f"sqlite:///{folder}/runs/sweeps/default/study.db"
-        ).trials
+        return stored_study().trials
     except (KeyError, SQLAlchemyError):  # the worker is making the study's tables, or the study
         return []
