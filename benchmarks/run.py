@@ -36,13 +36,13 @@ def clean_env(home: Path, project: Path | None = None) -> dict[str, str]:
     return env | ({"PYTHONPATH": str(project / "src")} if project else {})
 
 
-def render(task_type: str, output: Path) -> tuple[Path, float]:
+def render(task_type: str, output: Path, logger: str = "csv") -> tuple[Path, float]:
     start = time.perf_counter()
     project = cookiecutter(
         str(ROOT),
         no_input=True,
         output_dir=str(output),
-        extra_context={"task_type": task_type, "split_strategy": "random", "logger": "csv"},
+        extra_context={"task_type": task_type, "split_strategy": "random", "logger": logger},
     )
     return Path(project), time.perf_counter() - start
 
@@ -109,6 +109,17 @@ def print_sweeping(sweeping: dict) -> None:
     print(f"| 1 worker / 2 workers (threads shared) | {one / two:.2f}x ({one / shared:.2f}x) |")
 
 
+def print_plotting(plotting: dict) -> None:
+    fit, plots, imports = plotting["fit_s"], plotting["plots_s"], plotting["import_s"]
+    print("\n| plots and report.html, default project (TensorBoard) | value |")
+    print("| --- | --- |")
+    print(f"| default `fit`, in process (s) | {fit:.1f} |")
+    print(f"| in the `Plots` callback's hooks (s) | {plots:.2f} |")
+    print(f"| importing the plots module (matplotlib) once per process (s) | {imports:.2f} |")
+    print(f"| plots / the rest of `fit` | {100 * (plots + imports) / (fit - plots):+.1f} % |")
+    print(f"| drawn | {', '.join(plotting['figures'])} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -168,6 +179,13 @@ def main() -> None:
         sweeping = measure(
             [str(ROOT / "benchmarks" / "sweeping.py"), PACKAGE, str(args.repeats), "8", "3"], image_project, image_env
         )
+        # The default project (TensorBoard, whose figures are logged too), as the README's first command renders it.
+        default_project, _ = render("image_classification", scratch / "plotting", logger="tensorboard")
+        plotting = measure(
+            [str(ROOT / "benchmarks" / "plotting.py"), PACKAGE, str(args.repeats)],
+            default_project,
+            clean_env(home, default_project),
+        )
 
     print(
         f"Machine: {os.cpu_count()} CPU cores, torch threads {throughput['threads']}, device {throughput['device']}, "
@@ -189,6 +207,7 @@ def main() -> None:
     print(f"| import floor `import lightning.pytorch, torchvision, torchmetrics` (s) | {import_floor:.2f} |")
     print_deployment(deployment, larger_serving)
     print_sweeping(sweeping)
+    print_plotting(plotting)
     print("\n| task | render (s) | rendered suite (s) | suite / import floor |")
     print("| --- | --- | --- | --- |")
     for task_type, render_seconds, suite_seconds in rows:

@@ -77,5 +77,8 @@ def test_every_command_keeps_its_config_in_its_own_folder_and_raises_no_warning(
             folders.add(folder)
             # Which checkpoint was evaluated is part of the record.
             assert saved_config(folder)["ckpt_path"] == str(checkpoint)
+            if subcommand == "test":  # its plots, the learning curves of the checkpoint's run among them
+                assert (folder / "report.html").is_file()
+                assert (folder / "plots" / "learning_curves.png").is_file()
     raised = [str(warning.message) for warning in caught]
     assert [message for message in raised if not any(known in message for known in NOT_THE_PROJECTS)] == []

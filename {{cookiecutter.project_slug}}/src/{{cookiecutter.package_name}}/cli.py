@@ -1,4 +1,4 @@
-"""The command line: `python -m {{ cookiecutter.package_name }} fit|validate|test|predict|export|serve|sweep`."""
+"""The command line: `python -m {{ cookiecutter.package_name }} fit|validate|test|predict|export|serve|report|sweep`."""
 
 from __future__ import annotations
 
@@ -24,9 +24,9 @@ from .data import LINKED_TO_MODEL
 from .runs import continue_run, find_checkpoint, requeued_checkpoint, reserve_run_folder, run_dir
 
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
-# Subcommands that start from a checkpoint alone, outside Lightning's Trainer: their modules,
-# imported when they run (ONNX and the web server are not needed to train).
-DEPLOYMENT_COMMANDS = {"export": "export", "serve": "serving"}
+# Subcommands that start from a checkpoint, each a function of its module, imported when it runs
+# (ONNX and the web server are not needed to train).
+CHECKPOINT_COMMANDS = {"export": "export", "serve": "serving", "report": "report"}
 # The default configs ship inside the package, so that an installed project runs from any folder.
 # Applied in this order: later files add to or override earlier ones. callbacks.yaml comes first
 # so that the task's best-metric checkpoint is `trainer.checkpoint_callback`.
@@ -222,8 +222,8 @@ def main(
     argv = sys.argv[1:] if args is None else args
     command = argv[0] if run and argv else None
     prog = prog or Path(sys.argv[0]).name
-    if command in DEPLOYMENT_COMMANDS:
-        function = getattr(importlib.import_module(f".{DEPLOYMENT_COMMANDS[command]}", __package__), command)
+    if command in CHECKPOINT_COMMANDS:
+        function = getattr(importlib.import_module(f".{CHECKPOINT_COMMANDS[command]}", __package__), command)
         return CLI(function, args=argv[1:], prog=f"{prog} {command}", as_positional=False)
     if command == "sweep":
         from .sweep import main as sweep  # Optuna is not needed to train
@@ -241,7 +241,7 @@ def main(
             parser_kwargs={
                 "prog": prog,
                 "epilog": "A checkpoint alone also runs `export --help` (to ONNX) and `serve --help` (over HTTP); "
-                "`sweep --help` searches hyperparameters.",
+                "`report --help` draws a finished run's plots again; `sweep --help` searches hyperparameters.",
                 **{name: defaults for name in SUBCOMMANDS},
             }
             if run

@@ -4,7 +4,7 @@ the config, and prediction on raw inputs for the Python API, `serve` and `export
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import torch
 from lightning.pytorch import LightningModule
@@ -13,6 +13,9 @@ from lightning.pytorch.utilities.types import OptimizerLRScheduler
 from torch import nn
 from torch.optim.lr_scheduler import CosineAnnealingLR
 from torchmetrics import MetricCollection
+
+if TYPE_CHECKING:
+    from ..plots import TestFigures
 
 # "cosine": the learning rate decays to zero along a cosine over the run's optimizer steps, however
 # long --trainer.max_epochs makes the run; a scheduler (class_path and init_args) built from the
@@ -42,6 +45,8 @@ class SupervisedModule(LightningModule):
     - `parse_request(body)`: a served request's JSON body to a raw input;
     - `example_inputs(batch_size)` and `export_info()`: what `export` traces and documents.
 
+    `test_figures()` gives what `plots.Plots` draws of the test split.
+
     Args:
         loss: Takes the model's outputs and the batch's targets.
         metrics: Torchmetrics updated with the outputs and targets; cloned for val and test.
@@ -50,6 +55,9 @@ class SupervisedModule(LightningModule):
     """
 
     input_names: tuple[str, ...]
+
+    def test_figures(self) -> TestFigures:
+        raise NotImplementedError
 
     def __init__(
         self, loss: nn.Module, metrics: MetricCollection, optimizer: OptimizerCallable, scheduler: Schedule
@@ -67,19 +75,21 @@ class SupervisedModule(LightningModule):
         self.log("train/loss", loss, prog_bar=True)
         return loss
 
-    def validation_step(self, batch: tuple[Any, torch.Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, "val", self.val_metrics)
+    def validation_step(self, batch: tuple[Any, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self._evaluate(batch, "val", self.val_metrics)
 
-    def test_step(self, batch: tuple[Any, torch.Tensor], batch_idx: int) -> None:
-        self._evaluate(batch, "test", self.test_metrics)
+    def test_step(self, batch: tuple[Any, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        return self._evaluate(batch, "test", self.test_metrics)
 
-    def _evaluate(self, batch: tuple[Any, torch.Tensor], stage: str, metrics: MetricCollection) -> None:
+    def _evaluate(self, batch: tuple[Any, torch.Tensor], stage: str, metrics: MetricCollection) -> torch.Tensor:
+        """The batch's outputs, for the callbacks that draw them (`plots.Plots`), after logging its metrics."""
         inputs, targets = batch
         outputs = self(inputs)
         # Validation figures show in the progress bar; test figures in the final table.
         self.log(f"{stage}/loss", self.loss(outputs, targets), prog_bar=stage == "val", sync_dist=True)
         metrics.update(outputs, targets)
         self.log_dict(metrics, prog_bar=stage == "val")
+        return outputs
 
     def predict_step(self, batch: tuple[Any, torch.Tensor], batch_idx: int) -> torch.Tensor:
         inputs, _ = batch

@@ -6,6 +6,7 @@ from __future__ import annotations
 from lightning.pytorch.loggers import MLFlowLogger
 
 from .conftest import TrainedRun
+from .test_plots import PLOTS
 
 
 def test_run_records_metrics_and_keeps_config_and_checkpoints(trained_run: TrainedRun) -> None:
@@ -21,3 +22,9 @@ def test_run_records_metrics_and_keeps_config_and_checkpoints(trained_run: Train
     assert (trained_run.folder / "config.yaml").is_file()
     assert (trained_run.folder / "checkpoints" / "last.ckpt").is_file()
     assert not (trained_run.workdir / "config.yaml").exists()
+
+
+def test_the_plots_reach_mlflow_as_artifacts(trained_run: TrainedRun) -> None:
+    logger = trained_run.cli.trainer.logger
+    artifacts = {artifact.path for artifact in logger.experiment.list_artifacts(logger.run_id, "plots")}
+    assert artifacts == {f"plots/{name}.png" for name in PLOTS}

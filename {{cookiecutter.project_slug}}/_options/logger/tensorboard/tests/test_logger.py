@@ -6,8 +6,10 @@ from pathlib import Path
 
 import yaml
 from lightning.pytorch.loggers import TensorBoardLogger
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from .conftest import TrainedRun
+from .test_plots import PLOTS
 
 
 def test_run_writes_events_config_and_checkpoints_in_one_folder(trained_run: TrainedRun) -> None:
@@ -22,3 +24,11 @@ def test_run_writes_events_config_and_checkpoints_in_one_folder(trained_run: Tra
     # The run's config is its hyperparameters.
     hyperparameters = yaml.safe_load((trained_run.folder / "hparams.yaml").read_text())
     assert hyperparameters["trainer"]["max_epochs"] == trained_run.cli.trainer.max_epochs
+
+
+def test_the_plots_reach_tensorboard_as_images(trained_run: TrainedRun) -> None:
+    events = EventAccumulator(str(trained_run.folder), size_guidance={"images": 0}).Reload()
+    assert set(events.Tags()["images"]) == {f"plots/{name}" for name in PLOTS}
+    for name in PLOTS:
+        (image,) = events.Images(f"plots/{name}")
+        assert image.encoded_image_string == (trained_run.folder / "plots" / f"{name}.png").read_bytes()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lightning.pytorch.loggers import WandbLogger
 
 from .conftest import TrainedRun
+from .test_plots import PLOTS
 
 
 def test_run_writes_offline_run_config_and_checkpoints(trained_run: TrainedRun) -> None:
@@ -21,3 +22,11 @@ def test_run_writes_offline_run_config_and_checkpoints(trained_run: TrainedRun) 
     assert not (trained_run.workdir / "config.yaml").exists()
     # The run's config is the W&B run's config.
     assert logger.experiment.config["trainer"]["max_epochs"] == trained_run.cli.trainer.max_epochs
+
+
+def test_the_plots_reach_the_wandb_run_as_images(trained_run: TrainedRun) -> None:
+    run_id = trained_run.cli.trainer.logger.version
+    (offline_run,) = (trained_run.workdir / "runs" / "wandb").glob(f"offline-run-*-{run_id}")
+    images = list((offline_run / "files" / "media" / "images" / "plots").glob("*.png"))
+    # W&B names each image file <key>_<step>_<hash>.png.
+    assert sorted(path.name.rsplit("_", 2)[0] for path in images) == sorted(PLOTS)

@@ -14,6 +14,8 @@ from PIL import Image
 
 from .image_requests import bad_requests as bad_requests
 
+# What `plots.Plots` draws of the test split, besides the learning curves.
+TEST_FIGURES = ("per_class_iou", "mask_overlays")
 NUM_CLASSES = 3  # background, bright squares, dark squares
 IGNORE_INDEX = 255
 IMAGE_SIZE = 16

@@ -10,6 +10,8 @@ from typing import Any
 
 import pytest
 
+# What `plots.Plots` draws of the test split, besides the learning curves.
+TEST_FIGURES = ("confusion_matrix", "confusion_matrix_normalized", "per_class_scores", "roc_curves")
 CLASS_PHRASES = {
     "astronomy": ["the telescope saw a comet", "the moon rose over the hills", "a star exploded far away"],
     "cooking": ["the soup needs more salt", "bake the bread for an hour", "slice the onions thinly"],

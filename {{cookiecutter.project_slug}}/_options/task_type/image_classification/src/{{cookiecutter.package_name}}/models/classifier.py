@@ -7,6 +7,7 @@ from typing import Any
 import torch
 from lightning.pytorch.cli import OptimizerCallable
 
+from ..image_figures import ImageClassFigures
 from .backbones import build_backbone
 from .classification import accuracy_and_f1, class_answers, class_outputs, weighted_cross_entropy
 from .images import ImageModel
@@ -50,6 +51,9 @@ class ImageClassifier(ImageModel):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Logits, (N, classes), of uint8 images or floats in [0, 1], (N, 3, size, size)."""
         return self.network(self.normalize(images))
+
+    def test_figures(self) -> ImageClassFigures:
+        return ImageClassFigures(self.class_names)
 
     def infer(self, images: torch.Tensor) -> torch.Tensor:
         return self(images).softmax(dim=-1)

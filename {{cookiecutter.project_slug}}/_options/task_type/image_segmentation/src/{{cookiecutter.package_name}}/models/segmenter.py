@@ -16,6 +16,7 @@ from torchmetrics.classification import MulticlassF1Score, MulticlassJaccardInde
 
 from ..data.images import ImageSource
 from ..data.segmentation import image_to_segment
+from ..mask_figures import MaskFigures
 from .images import ImageModel
 from .supervised import Schedule
 from .unet import UNet
@@ -85,6 +86,9 @@ class SegmentationModel(ImageModel):
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Logits, (N, classes, H, W), of uint8 images or floats in [0, 1], (N, 3, H, W)."""
         return self.network(self.normalize(images))
+
+    def test_figures(self) -> MaskFigures:
+        return MaskFigures(self.class_names, self.hparams.ignore_index)
 
     def infer(self, images: torch.Tensor) -> torch.Tensor:
         """Each pixel's class probabilities, (N, classes, size, size)."""

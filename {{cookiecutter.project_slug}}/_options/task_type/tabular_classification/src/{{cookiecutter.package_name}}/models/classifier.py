@@ -8,6 +8,7 @@ from typing import Any
 import torch
 from lightning.pytorch.cli import OptimizerCallable
 
+from ..class_figures import ClassFigures
 from .classification import accuracy_and_f1, class_answers, class_outputs, weighted_cross_entropy
 from .supervised import Schedule
 from .tabular import TabularModel
@@ -66,6 +67,9 @@ class TabularClassifier(TabularModel):
     def forward(self, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
         """Logits, (N, classes), of the inputs in the order of `input_names`."""
         return self.outputs(inputs)
+
+    def test_figures(self) -> ClassFigures:
+        return ClassFigures(self.class_names)
 
     def infer(self, *inputs: torch.Tensor) -> torch.Tensor:
         return self(inputs).softmax(dim=-1)

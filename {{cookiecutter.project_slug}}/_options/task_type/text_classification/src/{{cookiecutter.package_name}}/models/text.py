@@ -10,6 +10,7 @@ from lightning.pytorch.cli import OptimizerCallable
 from tokenizers import Tokenizer
 from torch import nn
 
+from ..class_figures import ClassFigures
 from ..data.tokens import exported_tokenizer, pad, pad_id, token_ids
 from .classification import accuracy_and_f1, class_answers, class_outputs, weighted_cross_entropy
 from .encoders import build_encoder
@@ -76,6 +77,9 @@ class TextClassifier(SupervisedModule):
         """Logits, (batch, classes), of token ids padded with `pad_id`, (batch, length)."""
         mask = token_ids != self.pad_id
         return self.head(self.encoder(self.embedding(token_ids), mask))
+
+    def test_figures(self) -> ClassFigures:
+        return ClassFigures(self.class_names)
 
     def infer(self, token_ids: torch.Tensor) -> torch.Tensor:
         return self(token_ids).softmax(dim=-1)
