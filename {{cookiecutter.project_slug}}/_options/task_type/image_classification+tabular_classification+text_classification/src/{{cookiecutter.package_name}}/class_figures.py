@@ -10,6 +10,7 @@ import torch
 from matplotlib.figure import Figure
 from torchmetrics import MetricCollection
 from torchmetrics.classification import (
+    MulticlassAUROC,
     MulticlassConfusionMatrix,
     MulticlassF1Score,
     MulticlassPrecision,
@@ -17,7 +18,7 @@ from torchmetrics.classification import (
     MulticlassROC,
 )
 
-from .plots import TestFigures, new_axes
+from .plots import TestFigures, new_axes, short
 
 # ROC curves at this many thresholds: memory that does not grow with the test set.
 ROC_THRESHOLDS = 201
@@ -43,15 +44,23 @@ class ClassFigures(TestFigures):
             }
         )
         self.roc = MulticlassROC(classes, thresholds=ROC_THRESHOLDS)
+        self.auroc = MulticlassAUROC(classes, average=None, thresholds=ROC_THRESHOLDS)
 
     def update(self, logits: torch.Tensor, batch: Any) -> None:
         targets = batch[1]
         self.confusion.update(logits, targets)
         self.scores.update(logits, targets)
-        self.roc.update(logits.softmax(dim=-1), targets)
+        probabilities = logits.softmax(dim=-1)
+        self.roc.update(probabilities, targets)
+        self.auroc.update(probabilities, targets)
 
     def compute(self) -> dict[str, Any]:
-        return {"confusion": self.confusion.compute(), "scores": self.scores.compute(), "roc": self.roc.compute()}
+        return {
+            "confusion": self.confusion.compute(),
+            "scores": self.scores.compute(),
+            "roc": self.roc.compute(),
+            "auroc": self.auroc.compute(),
+        }
 
     def draw(self, values: dict[str, Any]) -> dict[str, Figure]:
         counts = values["confusion"].cpu()
@@ -66,25 +75,29 @@ class ClassFigures(TestFigures):
                 "Confusion matrix (% of each true class)",
             ),
         ):
-            ax = new_axes(side, side)
-            self.confusion.plot(matrix, ax=ax, add_text=annotated, labels=self.class_names)
+            ax = new_axes(side, side, margins=(1.6, 1.5, 0.2, 0.4))
+            self.confusion.plot(matrix, ax=ax, add_text=annotated, labels=[short(name) for name in self.class_names])
             ax.set_title(title)
             figures[name] = ax.figure
         figures["per_class_scores"] = self.draw_scores(values["scores"])
         ax = new_axes(6.4, 5.6)
-        self.roc.plot(values["roc"], score=True, ax=ax, labels=self.class_names)
+        # The AUC goes into the labels: MulticlassROC.plot ignores a score given with a computed curve.
+        labels = [
+            f"{short(name)} AUC={auc:.3f}" for name, auc in zip(self.class_names, values["auroc"].tolist(), strict=True)
+        ]
+        self.roc.plot(values["roc"], ax=ax, labels=labels)
         ax.set_title("ROC curves, each class against the rest (AUC in the legend)")
         figures["roc_curves"] = ax.figure
         return figures
 
     def draw_scores(self, scores: dict[str, torch.Tensor]) -> Figure:
         """Precision, recall and F1 of each class, side by side."""
-        ax = new_axes(max(6.4, 1 + 0.6 * len(self.class_names)), 4.8)
+        ax = new_axes(max(6.4, 1 + 0.6 * len(self.class_names)), 5.6, margins=(0.9, 1.5, 0.3, 0.5))
         width = 0.8 / len(scores)
         positions = np.arange(len(self.class_names))
         for offset, name in enumerate(("precision", "recall", "F1")):
             ax.bar(positions + (offset - 1) * width, scores[name].cpu().numpy(), width, label=name)
-        ax.set_xticks(positions, self.class_names, rotation=45 if len(self.class_names) > 10 else 0)
+        ax.set_xticks(positions, [short(name) for name in self.class_names], rotation=45, ha="right")
         ax.set(ylim=(0, 1.15), xlabel="class", title="Precision, recall and F1 per class (test samples)")
         ax.grid(axis="y", alpha=0.3)
         ax.legend(loc="upper center", ncols=3)

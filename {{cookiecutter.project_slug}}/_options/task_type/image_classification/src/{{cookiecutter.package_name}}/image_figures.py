@@ -9,7 +9,7 @@ import torch
 from matplotlib.figure import Figure
 
 from .class_figures import ClassFigures
-from .plots import new_axes
+from .plots import new_axes, short
 
 WORST_IMAGES = 16
 
@@ -62,14 +62,14 @@ class ImageClassFigures(ClassFigures):
             tiles.view(rows, columns, *tiles.shape[1:]).permute(0, 3, 1, 4, 2).reshape(rows * tiles.shape[2], -1, 3)
         )
         tile_height = tiles.shape[2] / tiles.shape[3]  # in tile widths
-        ax = new_axes(2.2 * columns, 2.2 * rows * tile_height + 0.4, layout=None)
-        ax.figure.subplots_adjust(left=0.02, right=0.98, bottom=0.02, top=0.94)
+        ax = new_axes(2.2 * columns, 2.2 * rows * tile_height + 0.5, margins=(0.1, 0.1, 0.1, 0.4))
         ax.imshow(mosaic.numpy(), extent=(0, columns, rows * tile_height, 0))
         for index, (probability, _, true, predicted) in enumerate(worst):
+            true_name, predicted_name = short(self.class_names[true]), short(self.class_names[predicted])
             ax.text(
                 index % columns + 0.5,
                 (index // columns + band / tiles.shape[2] / 2) * tile_height,
-                f"true {self.class_names[true]} ({100 * probability:.0f} %)\npredicted {self.class_names[predicted]}",
+                f"true {true_name} ({100 * probability:.0f} %)\npredicted {predicted_name}",
                 ha="center",
                 va="center",
                 fontsize=9,

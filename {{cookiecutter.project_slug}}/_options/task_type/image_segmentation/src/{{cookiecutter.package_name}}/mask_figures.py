@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from torchmetrics.classification import MulticlassJaccardIndex
 
-from .plots import TestFigures, new_axes
+from .plots import TestFigures, new_axes, short
 
 OVERLAID_IMAGES = 6
 COLORS = ListedColormap([f"C{index % 10}" for index in range(10)])
@@ -44,17 +44,16 @@ class MaskFigures(TestFigures):
         return {"per_class_iou": self.draw_iou(values["iou"]), "mask_overlays": self.draw_overlays(values["overlaid"])}
 
     def draw_iou(self, iou: torch.Tensor) -> Figure:
-        ax = new_axes(max(6.4, 1 + 0.6 * len(self.class_names)), 4.8)
-        ax.bar(
-            self.class_names, iou.cpu().numpy(), color=[COLORS(index % 10) for index in range(len(self.class_names))]
-        )
+        ax = new_axes(max(6.4, 1 + 0.6 * len(self.class_names)), 5.6, margins=(0.9, 1.5, 0.3, 0.5))
+        colors = [COLORS(index % 10) for index in range(len(self.class_names))]
+        ax.bar([short(name) for name in self.class_names], iou.cpu().numpy(), color=colors)
+        ax.tick_params(axis="x", labelrotation=45)
         ax.set(ylim=(0, 1.05), xlabel="class", ylabel="IoU", title="Intersection over union per class (test pixels)")
         ax.grid(axis="y", alpha=0.3)
         return ax.figure
 
     def draw_overlays(self, overlaid: list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]) -> Figure:
-        axes = new_axes(7.5, 2.5 * len(overlaid) + 0.8, len(overlaid), 3, layout=None)
-        axes[0, 0].figure.subplots_adjust(left=0.01, right=0.99, bottom=0.6 / (2.5 * len(overlaid) + 0.8), top=0.94)
+        axes = new_axes(7.5, 2.5 * len(overlaid) + 1.3, len(overlaid), 3, margins=(0.1, 0.6, 0.1, 0.8))
         for row, (image, true, predicted) in zip(axes, overlaid, strict=True):
             pixels = image.permute(1, 2, 0).float()  # channels last, as matplotlib draws them
             pixels = (pixels / 255 if image.dtype == torch.uint8 else pixels.clamp(0, 1)).numpy()
@@ -69,7 +68,9 @@ class MaskFigures(TestFigures):
                 ax.set_title(title, fontsize=9)
             for ax in row:
                 ax.set_axis_off()
-        legend = [Patch(color=COLORS(index % 10), label=name) for index, name in enumerate(self.class_names) if index]
+        legend = [
+            Patch(color=COLORS(index % 10), label=short(name)) for index, name in enumerate(self.class_names) if index
+        ]
         figure = axes[0, 0].figure
         figure.legend(handles=legend, loc="lower center", ncols=min(len(legend), 6))
         figure.suptitle("Test images, their true masks and the model's")
