@@ -7,8 +7,6 @@ Prints one JSON object:
   checkpoint), in this process, `repeats` times;
 - `plots_s`: the median time spent in the `Plots` callback's hooks during those runs (learning
   curves kept per epoch, the test split's figures computed, drawn, saved, logged, and report.html);
-- `import_s`: the median time importing the plots module adds to a fresh interpreter that has
-  imported the command line already (matplotlib, mostly);
 - `figures`: the files one run drew.
 """
 
@@ -18,7 +16,6 @@ import functools
 import importlib
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -42,12 +39,6 @@ def time_hooks(plots_class: type, spent: list[float]) -> None:
             setattr(plots_class, name, timed)
 
 
-def import_seconds(package: str) -> float:
-    lines = [f"import time, {package}.cli", "t = time.perf_counter()", f"import {package}.plots"]
-    script = "\n".join([*lines, "print(time.perf_counter() - t)"])
-    return float(subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout)
-
-
 def main() -> None:
     package, repeats = sys.argv[1], int(sys.argv[2])
     cli_main = importlib.import_module(f"{package}.cli").main
@@ -64,7 +55,6 @@ def main() -> None:
     record = {
         "fit_s": statistics.median(fits),
         "plots_s": statistics.median(plots),
-        "import_s": statistics.median(import_seconds(package) for _ in range(3)),
         "figures": [*sorted(path.name for path in (folder / "plots").glob("*.png")), "report.html"],
     }
     print(json.dumps(record))

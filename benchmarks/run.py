@@ -110,13 +110,12 @@ def print_sweeping(sweeping: dict) -> None:
 
 
 def print_plotting(plotting: dict) -> None:
-    fit, plots, imports = plotting["fit_s"], plotting["plots_s"], plotting["import_s"]
+    fit, plots = plotting["fit_s"], plotting["plots_s"]
     print("\n| plots and report.html, default project (TensorBoard) | value |")
     print("| --- | --- |")
     print(f"| default `fit`, in process (s) | {fit:.1f} |")
     print(f"| in the `Plots` callback's hooks (s) | {plots:.2f} |")
-    print(f"| importing the plots module (matplotlib) once per process (s) | {imports:.2f} |")
-    print(f"| plots / the rest of `fit` | {100 * (plots + imports) / (fit - plots):+.1f} % |")
+    print(f"| plots / the rest of `fit` | {100 * plots / (fit - plots):+.1f} % |")
     print(f"| drawn | {', '.join(plotting['figures'])} |")
 
 

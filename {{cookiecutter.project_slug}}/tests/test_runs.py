@@ -54,6 +54,8 @@ def test_runs_never_share_a_folder_and_a_resumed_run_goes_on_in_its_own(data_arg
     assert resumed_config["ckpt_path"] == str(second_folder / "checkpoints" / "last.ckpt")
     last = torch.load(second_folder / "checkpoints" / "last.ckpt", map_location="cpu", weights_only=True)
     assert last["epoch"] == 1
+    # The learning curves go on: the epoch before the resume and the one after.
+    assert [row["epoch"] for row in last["callbacks"]["Plots"]["history"]] == [0, 1]
 
 
 def test_the_learning_rate_schedule_spans_the_run(data_args: list[str]) -> None:

@@ -17,7 +17,6 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from torch import nn
-from torchmetrics import MeanMetric
 
 from .figure_logging import log_figures
 from .runs import run_dir
@@ -90,6 +89,7 @@ class Plots(Callback):
         self.checkpoint: str | None = None  # None: the checkpoint the trainer tested
         self.figures: TestFigures | None = None
         self.batches = 0
+        self.train_steps = 0
 
     def state_dict(self) -> dict[str, Any]:
         return {"history": [{"epoch": epoch, **row} for epoch, row in sorted(self.history.items())]}
@@ -98,16 +98,26 @@ class Plots(Callback):
         self.history = {row.pop("epoch"): row for row in map(dict, state_dict["history"])}
 
     def on_fit_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        self.train_loss = MeanMetric().to(pl_module.device)
+        # Also here: a run resumed in the middle of an epoch starts no epoch.
+        self.on_train_epoch_start(trainer, pl_module)
+
+    def on_train_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        self.train_loss_sum, self.train_steps = torch.zeros((), device=pl_module.device), 0
 
     def on_train_batch_end(self, trainer: Trainer, pl_module: LightningModule, outputs: Any, *args: Any) -> None:
-        # On the device, without waiting for it: no synchronization per step.
-        self.train_loss.update(outputs["loss"].detach())
+        # A sum on the device: no waiting for it at every step (the first process's batches, as the logged train/loss).
+        self.train_loss_sum += outputs["loss"].detach()
+        self.train_steps += 1
 
     def on_train_epoch_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
-        if self.train_loss.update_called:
-            self.history.setdefault(trainer.current_epoch, {})["train/loss"] = float(self.train_loss.compute())
-            self.train_loss.reset()
+        self.record_train_loss(trainer)
+
+    def record_train_loss(self, trainer: Trainer) -> None:
+        """The mean of `train/loss` over the epoch's batches so far."""
+        if self.train_steps:
+            self.history.setdefault(trainer.current_epoch, {})["train/loss"] = (
+                float(self.train_loss_sum) / self.train_steps
+            )
 
     def on_validation_epoch_start(self, trainer: Trainer, pl_module: LightningModule) -> None:
         epoch = trainer.current_epoch + 1
@@ -128,8 +138,7 @@ class Plots(Callback):
         # Read here, once Lightning has reduced the epoch's values (not yet in on_validation_epoch_end).
         row = self.history.setdefault(trainer.current_epoch, {})
         row.update({name: float(value) for name, value in trainer.callback_metrics.items() if name.startswith("val/")})
-        if self.train_loss.update_called:  # the epoch's training batches so far: all of them at its end
-            row["train/loss"] = float(self.train_loss.compute())
+        self.record_train_loss(trainer)  # validation ends the epoch: its training batches are all in
         if self.figures is not None:
             self.draw(trainer, f"plots/val-epoch-{trainer.current_epoch + 1}")
 
