@@ -119,6 +119,16 @@ def print_plotting(plotting: dict) -> None:
     print(f"| drawn | {', '.join(plotting['figures'])} |")
 
 
+def print_finetuning(finetuning: dict) -> None:
+    frozen, unfrozen = finetuning["frozen"], finetuning["unfrozen"]
+    heading = f"`fit` of resnet18 from pretrained weights, {finetuning['image_size']} px, {finetuning['device']}"
+    print(f"\n| {heading} | samples/s |")
+    print("| --- | --- |")
+    print(f"| backbone frozen (`freeze_backbone_epochs`) | {frozen:.0f} |")
+    print(f"| everything training | {unfrozen:.0f} |")
+    print(f"| frozen / unfrozen | {frozen / unfrozen:.2f}x |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -178,6 +188,11 @@ def main() -> None:
         sweeping = measure(
             [str(ROOT / "benchmarks" / "sweeping.py"), PACKAGE, str(args.repeats), "8", "3"], image_project, image_env
         )
+        finetuning = measure(
+            [str(ROOT / "benchmarks" / "finetuning.py"), PACKAGE, "64", "10", str(args.repeats)],
+            image_project,
+            image_env,
+        )
         # The default project (TensorBoard, whose figures are logged too), as the README's first command renders it.
         default_project, _ = render("image_classification", scratch / "plotting", logger="tensorboard")
         plotting = measure(
@@ -207,6 +222,7 @@ def main() -> None:
     print_deployment(deployment, larger_serving)
     print_sweeping(sweeping)
     print_plotting(plotting)
+    print_finetuning(finetuning)
     print("\n| task | render (s) | rendered suite (s) | suite / import floor |")
     print("| --- | --- | --- | --- |")
     for task_type, render_seconds, suite_seconds in rows:

@@ -128,6 +128,9 @@ class TrainingCLI(LightningCLI):
         self.checkpoint_folder: str | None = None
         if self.subcommand in ("validate", "test", "predict") and config.ckpt_path:
             self.take_from_checkpoint(config.ckpt_path)
+        if config.get("ckpt_path") and "pretrained" in config.model.init_args:
+            # The checkpoint holds the weights: the pretrained ones are neither fetched nor read again.
+            config.model.init_args.pretrained = None
         if self.subcommand == "predict" and config.return_predictions is None:
             # The writers write each batch as it comes: keeping every prediction too would only fill memory.
             config.return_predictions = False

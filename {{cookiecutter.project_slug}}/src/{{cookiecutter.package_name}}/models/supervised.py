@@ -95,8 +95,15 @@ class SupervisedModule(LightningModule):
         inputs, _ = batch
         return self.infer(*inputs) if isinstance(inputs, (tuple, list)) else self.infer(inputs)
 
+    def parameter_groups(self) -> Any:
+        """What the optimizer trains: the parameters, or parameter groups whose `lr_scale` multiplies
+        the optimizer's learning rate for that group."""
+        return self.parameters()
+
     def configure_optimizers(self) -> OptimizerLRScheduler:
-        optimizer = self.optimizer(self.parameters())
+        optimizer = self.optimizer(self.parameter_groups())
+        for group in optimizer.param_groups:
+            group["lr"] *= group.pop("lr_scale", 1.0)
         if self.scheduler is None:
             return optimizer
         if self.scheduler == "cosine":

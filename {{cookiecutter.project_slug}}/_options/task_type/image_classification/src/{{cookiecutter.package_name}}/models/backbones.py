@@ -1,9 +1,35 @@
-"""Networks that map an image batch to class logits."""
+"""Networks that map an image batch to class logits: a small CNN, any torchvision or timm model,
+from scratch or from pretrained weights, with a classifier head for the data's classes."""
 
 from __future__ import annotations
 
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.error import URLError
+
+import torch
+from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 from torchvision import models
+
+TIMM_PREFIX = "timm/"
+ACCEPTED = (
+    "pretrained takes a torchvision weights name (DEFAULT, IMAGENET1K_V1, ...) for a torchvision backbone, "
+    "true for a timm backbone's default weights, or the path of a local state dict of the same architecture "
+    "(.pt, .pth or .safetensors)"
+)
+
+
+@dataclass(frozen=True)
+class Backbone:
+    """A network with its classifier head for the data's classes, and what its weights came with."""
+
+    network: nn.Module
+    head: str  # the network's child module that holds the classifier head
+    mean: tuple[float, ...] | None = None  # the normalization the weights were trained with, if they say
+    std: tuple[float, ...] | None = None
+    image_size: int | None = None  # the image side the weights were trained at, if they say
 
 
 def small_cnn(num_classes: int) -> nn.Module:
@@ -28,14 +54,140 @@ def small_cnn(num_classes: int) -> nn.Module:
     )
 
 
-def build_backbone(name: str, num_classes: int) -> nn.Module:
-    """`small_cnn`, or any torchvision classification model by name (e.g. `resnet18`),
-    built without pretrained weights: nothing is downloaded."""
+def build_backbone(name: str, num_classes: int, pretrained: bool | str | None = None) -> Backbone:
+    """`small_cnn`, a torchvision classification model by name (`resnet18`) or a timm model
+    (`timm/resnet18`), with `num_classes` outputs; from scratch (`pretrained` None), or with the
+    weights `pretrained` names (see `ACCEPTED`), all but the classifier head, which starts untrained."""
     if name == "small_cnn":
-        return small_cnn(num_classes)
-    available = models.list_models(module=models)
-    if name not in available:
+        network = small_cnn(num_classes)
+    elif name.startswith(TIMM_PREFIX):
+        import timm  # a second to import: only for a timm backbone
+
+        if not timm.is_model(name.removeprefix(TIMM_PREFIX)):
+            raise ValueError(f"Unknown backbone {name!r}: timm has no model {name.removeprefix(TIMM_PREFIX)!r}.")
+        network = timm.create_model(name.removeprefix(TIMM_PREFIX), pretrained=False, num_classes=num_classes)
+    elif name in models.list_models(module=models):
+        network = models.get_model(name, weights=None, num_classes=num_classes)
+    else:
         raise ValueError(
-            f"Unknown backbone {name!r}: use 'small_cnn' or a torchvision model, one of {', '.join(available)}."
+            f"Unknown backbone {name!r}: use 'small_cnn', a torchvision model "
+            f"({', '.join(models.list_models(module=models))}) or timm/<a timm model>."
         )
-    return models.get_model(name, weights=None, num_classes=num_classes)
+    head = head_module(network)
+    if pretrained is None or pretrained is False:
+        return Backbone(network, head)
+    if isinstance(pretrained, str) and (Path(pretrained).suffix or "/" in pretrained or Path(pretrained).exists()):
+        state, source = read_state_dict(Path(pretrained)), pretrained
+        backbone = Backbone(network, head)
+    elif name.startswith(TIMM_PREFIX) and pretrained is True:
+        state, source, backbone = timm_weights(name, network, head)
+    elif not name.startswith(TIMM_PREFIX) and name != "small_cnn" and isinstance(pretrained, str):
+        state, source, backbone = torchvision_weights(name, pretrained, network, head)
+    else:
+        raise ValueError(f"pretrained={pretrained!r} does not apply to backbone {name!r}: {ACCEPTED}.")
+    load_all_but_head(network, head, state, source, name)
+    return backbone
+
+
+def head_module(network: nn.Module) -> str:
+    """The name of the network's child module that holds its last linear layer: the classifier head."""
+    classifier = network.get_classifier() if hasattr(network, "get_classifier") else None  # timm's own
+    linear = classifier if classifier is not None else [m for m in network.modules() if isinstance(m, nn.Linear)][-1]
+    for name, child in network.named_children():
+        if child is linear or any(module is linear for module in child.modules()):
+            return name
+    raise ValueError(f"{type(network).__name__} has no classifier head among its child modules.")
+
+
+def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
+    """A local state dict, read without unpickling arbitrary objects."""
+    if not path.is_file():
+        raise FileNotFoundError(f"pretrained={str(path)!r}: no such file. {ACCEPTED}.")
+    if path.suffix == ".safetensors":
+        from safetensors.torch import load_file
+
+        return load_file(path)
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as error:
+        raise ValueError(
+            f"pretrained={str(path)!r} holds more than tensors and would need arbitrary unpickling, which can run "
+            "code: refused. Save a plain state dict instead: torch.save(model.state_dict(), path)."
+        ) from error
+    if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
+        raise ValueError(f"pretrained={str(path)!r} is not a state dict (names to tensors). {ACCEPTED}.")
+    return state
+
+
+def torchvision_weights(
+    name: str, weights_name: str, network: nn.Module, head: str
+) -> tuple[dict[str, torch.Tensor], str, Backbone]:
+    """The torchvision weights `weights_name` of model `name` (downloaded once into the torch hub
+    cache), and the preprocessing they were trained with."""
+    available = models.get_model_weights(name)
+    if weights_name not in ("DEFAULT", *available.__members__):
+        raise ValueError(
+            f"pretrained={weights_name!r}: torchvision has no such weights for {name}; "
+            f"it has DEFAULT, {', '.join(available.__members__)}."
+        )
+    weights = available[weights_name] if weights_name != "DEFAULT" else available.DEFAULT
+    try:
+        state = weights.get_state_dict(progress=False)
+    except (URLError, OSError) as error:
+        raise ValueError(
+            f"pretrained={weights_name!r}: {weights} could not be downloaded ({error}). On a machine with a "
+            "network they are downloaded once into the torch hub cache (~/.cache/torch/hub); offline, pass the path "
+            "of a local copy of the state dict."
+        ) from error
+    preprocessing = weights.transforms()
+    size = preprocessing.crop_size[0]
+    return state, str(weights), Backbone(network, head, tuple(preprocessing.mean), tuple(preprocessing.std), size)
+
+
+def timm_weights(name: str, network: nn.Module, head: str) -> tuple[dict[str, torch.Tensor], str, Backbone]:
+    """timm's default pretrained weights of model `name` (downloaded once from the Hugging Face
+    hub into its cache), and the preprocessing they were trained with."""
+    import timm
+
+    model_name = name.removeprefix(TIMM_PREFIX)
+    try:
+        pretrained_model = timm.create_model(model_name, pretrained=True)
+    except (OSError, RuntimeError, ValueError) as error:
+        raise ValueError(
+            f"pretrained=true: timm's weights of {model_name} could not be downloaded ({error}). On a machine with "
+            "a network they are downloaded once into the Hugging Face cache (~/.cache/huggingface); offline, pass "
+            "the path of a local copy of the state dict."
+        ) from error
+    config = pretrained_model.pretrained_cfg
+    backbone = Backbone(network, head, tuple(config["mean"]), tuple(config["std"]), config["input_size"][-1])
+    return pretrained_model.state_dict(), f"timm {model_name} ({config.get('tag') or 'default'})", backbone
+
+
+def load_all_but_head(network: nn.Module, head: str, state: dict[str, torch.Tensor], source: str, name: str) -> None:
+    """Load `state` into `network`: every tensor outside the classifier head must fit; the head's
+    are skipped where they are absent or of another shape (another number of classes)."""
+    own = network.state_dict()
+    head_keys = {key for key in own if key.startswith(f"{head}.")}
+    problems = [
+        f"{len(keys)} {what} ({', '.join(keys[:3])}{', ...' if len(keys) > 3 else ''})"
+        for keys, what in (
+            ([key for key in own if key not in state and key not in head_keys], "missing"),
+            ([key for key in state if key not in own and not key.startswith(f"{head}.")], "unexpected"),
+            (
+                [key for key in own if key in state and state[key].shape != own[key].shape and key not in head_keys],
+                "of another shape",
+            ),
+        )
+        if keys
+    ]
+    if problems:
+        raise ValueError(
+            f"pretrained={source!r} does not fit backbone {name!r}: tensors {'; '.join(problems)}. "
+            f"Is it a state dict of another architecture? {ACCEPTED}."
+        )
+    skipped = sorted(key for key in head_keys if key not in state or state[key].shape != own[key].shape)
+    network.load_state_dict({key: state[key] for key in own if key in state and key not in skipped}, strict=False)
+    rank_zero_info(
+        f"Loaded {len(own) - len(skipped)} tensors of {source} into {name}; "
+        f"skipped, to fit the data's classes: {', '.join(skipped) or 'none'}."
+    )
