@@ -20,7 +20,7 @@ from lightning.pytorch.callbacks import ProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
-from .data import LINKED_TO_MODEL
+from .data import LINKED_FROM_MODEL, LINKED_TO_MODEL
 from .runs import continue_run, find_checkpoint, requeued_checkpoint, reserve_run_folder, run_dir
 
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
@@ -93,6 +93,8 @@ class TrainingCLI(LightningCLI):
     gives every run its own folder, and takes a checkpoint's fitted values when it evaluates or predicts."""
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        for name in LINKED_FROM_MODEL:
+            parser.link_arguments(f"model.init_args.{name}", f"data.init_args.{name}")
         for name in LINKED_TO_MODEL:
             parser.link_arguments(
                 "data", f"model.init_args.{name}", compute_fn=partial(self.linked_value, name), apply_on="instantiate"
@@ -128,9 +130,6 @@ class TrainingCLI(LightningCLI):
         self.checkpoint_folder: str | None = None
         if self.subcommand in ("validate", "test", "predict") and config.ckpt_path:
             self.take_from_checkpoint(config.ckpt_path)
-        if config.get("ckpt_path") and "pretrained" in config.model.init_args:
-            # The checkpoint holds the weights: the pretrained ones are neither fetched nor read again.
-            config.model.init_args.pretrained = None
         if self.subcommand == "predict" and config.return_predictions is None:
             # The writers write each batch as it comes: keeping every prediction too would only fill memory.
             config.return_predictions = False

@@ -79,12 +79,12 @@ def test_linked_values_read_the_data_only_when_asked(tmp_path: Path) -> None:
 def test_linked_values_reach_the_model(data_args: list[str]) -> None:
     cli = main([*data_args, "--data.vocab_size", "600", "--data.max_length", "20"], run=False)
     model, datamodule = cli.model, cli.datamodule
-    assert model.hparams.vocab_size == model.embedding.num_embeddings == 600
+    assert model.hparams.vocab_size == model.encoder.embedding.num_embeddings == 600
     assert model.hparams.max_length == model.max_length == 20
     assert model.hparams.class_names == model.class_names == sorted(CLASS_PHRASES)
     assert model.hparams.tokenizer == datamodule.tokenizer
     assert model.tokenizer.get_vocab() == Tokenizer.from_str(datamodule.tokenizer).get_vocab()
-    assert model.pad_id == model.embedding.padding_idx == 0
+    assert model.pad_id == model.encoder.embedding.padding_idx == 0
     assert model.loss.weight.tolist() == pytest.approx(datamodule.class_weights)
 
 

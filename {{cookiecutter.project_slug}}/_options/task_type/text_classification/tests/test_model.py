@@ -44,13 +44,13 @@ def test_encoder_gives_one_logit_per_class_whatever_the_padding(encoder: str) ->
 
 def test_unknown_encoder_is_named() -> None:
     with pytest.raises(ValueError, match="Unknown encoder 'rnn'"):
-        build_encoder("rnn", 16, 16, 0.1, 1, 2)
+        build_encoder("rnn", 100, 0, 16, 16, 0.1, 1, 2)
 
 
 def test_padding_embedding_stays_zero_and_class_weights_weigh_the_loss_unless_turned_off() -> None:
     model = classifier(class_weights=[1.0, 3.0, 1.0, 1.0])
     assert model.pad_id == 0
-    assert model.embedding.weight[model.pad_id].abs().sum() == 0
+    assert model.encoder.embedding.weight[model.pad_id].abs().sum() == 0
     assert model.loss.weight.tolist() == [1.0, 3.0, 1.0, 1.0]
     assert "loss.weight" in model.state_dict()
     assert classifier(class_weights=[1.0, 3.0, 1.0, 1.0], balance_classes=False).loss.weight is None

@@ -6,4 +6,7 @@ from .class_folders import ImageClassificationDataModule
 # its checkpoint keeps: the classes in output order, their loss weights, the image size.
 LINKED_TO_MODEL = ("class_names", "class_weights", "image_size")
 
-__all__ = ["LINKED_TO_MODEL", "ImageClassificationDataModule"]
+# What the data module takes from the model's config as it is parsed: nothing for this task.
+LINKED_FROM_MODEL: tuple[str, ...] = ()
+
+__all__ = ["LINKED_FROM_MODEL", "LINKED_TO_MODEL", "ImageClassificationDataModule"]

@@ -7,4 +7,7 @@ from .segmentation import ImageSegmentationDataModule
 # unlabelled pixels, the image size.
 LINKED_TO_MODEL = ("class_names", "class_weights", "ignore_index", "image_size")
 
-__all__ = ["LINKED_TO_MODEL", "ImageSegmentationDataModule"]
+# What the data module takes from the model's config as it is parsed: nothing for this task.
+LINKED_FROM_MODEL: tuple[str, ...] = ()
+
+__all__ = ["LINKED_FROM_MODEL", "LINKED_TO_MODEL", "ImageSegmentationDataModule"]

@@ -7,4 +7,7 @@ from .tabular import FEATURE_ENCODING
 # and that its checkpoint keeps: how a row becomes its inputs, the classes in output order, their loss weights.
 LINKED_TO_MODEL = (*FEATURE_ENCODING, "class_names", "class_weights")
 
-__all__ = ["LINKED_TO_MODEL", "TabularClassificationDataModule"]
+# What the data module takes from the model's config as it is parsed: nothing for this task.
+LINKED_FROM_MODEL: tuple[str, ...] = ()
+
+__all__ = ["LINKED_FROM_MODEL", "LINKED_TO_MODEL", "TabularClassificationDataModule"]

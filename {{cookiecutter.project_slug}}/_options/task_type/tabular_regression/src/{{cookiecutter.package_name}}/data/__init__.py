@@ -7,4 +7,7 @@ from .tabular import FEATURE_ENCODING
 # and that its checkpoint keeps: how a row becomes its inputs, and the target's scale.
 LINKED_TO_MODEL = (*FEATURE_ENCODING, "target_mean", "target_std")
 
-__all__ = ["LINKED_TO_MODEL", "TabularRegressionDataModule"]
+# What the data module takes from the model's config as it is parsed: nothing for this task.
+LINKED_FROM_MODEL: tuple[str, ...] = ()
+
+__all__ = ["LINKED_FROM_MODEL", "LINKED_TO_MODEL", "TabularRegressionDataModule"]

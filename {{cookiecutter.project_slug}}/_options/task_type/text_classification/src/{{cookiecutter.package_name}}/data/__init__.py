@@ -7,4 +7,8 @@ from .text import TextClassificationDataModule
 # embedding table, the longest text in tokens, the classes in output order and their loss weights.
 LINKED_TO_MODEL = ("tokenizer", "vocab_size", "max_length", "class_names", "class_weights")
 
-__all__ = ["LINKED_TO_MODEL", "TextClassificationDataModule"]
+# What the data module takes from the model's config as it is parsed (named once, in the model's
+# options): the pretrained model whose tokenizer it uses.
+LINKED_FROM_MODEL = ("pretrained",)
+
+__all__ = ["LINKED_FROM_MODEL", "LINKED_TO_MODEL", "TextClassificationDataModule"]

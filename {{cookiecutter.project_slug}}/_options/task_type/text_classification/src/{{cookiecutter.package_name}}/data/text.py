@@ -18,7 +18,7 @@ from .classes import balanced_class_weights, class_indices
 from .corpus import write_corpus
 from .datamodule import SplitDataModule
 from .splitting import Split, SplitIndices
-from .tokens import MIN_VOCAB_SIZE, pad, pad_id, token_ids, train_tokenizer
+from .tokens import MIN_VOCAB_SIZE, pad, pad_id, pretrained_tokenizer, token_ids, train_tokenizer
 
 BUNDLED_PATH = Path("data") / "corpus.jsonl"
 SUFFIXES = {".csv": "CSV", ".tsv": "TSV", ".jsonl": "JSON Lines"}
@@ -166,8 +166,9 @@ class Collate:
 class TextClassificationDataModule(SplitDataModule):
     """Texts and labels from a CSV, TSV or JSON Lines file, split by `split`.
 
-    The tokenizer is learnt from the training split only; the model receives it (as JSON) and its
-    checkpoints keep it, so that a checkpoint tokenizes as in training whatever the data at hand.
+    The tokenizer is learnt from the training split only, or is a pretrained model's; the model
+    receives it (as JSON) and its checkpoints keep it, so that a checkpoint tokenizes as in training
+    whatever the data at hand.
 
     Args:
         split: How samples are assigned to train, val and test.
@@ -181,6 +182,8 @@ class TextClassificationDataModule(SplitDataModule):
             embedding table, so it does not depend on which texts the split puts in training.
         min_frequency: Pairs of tokens seen fewer times in training are not merged.
         max_length: Texts are cut to this many tokens.
+        pretrained: The pretrained model whose tokenizer to use instead of learning one: set from
+            `--model.init_args.pretrained` through the config (name it there, once).
         word_dropout: Probability of dropping each word of a training text (augmentation).
         batch_size: Samples per batch, on each device.
         num_workers: Processes that load batches (0: load in the main process; None: from the
@@ -203,6 +206,7 @@ class TextClassificationDataModule(SplitDataModule):
         batch_size: int = 64,
         num_workers: int | None = 0,
         predict_path: str | None = None,
+        pretrained: str | None = None,
     ) -> None:
         super().__init__(split, batch_size, num_workers)
         if vocab_size < MIN_VOCAB_SIZE:
@@ -222,6 +226,7 @@ class TextClassificationDataModule(SplitDataModule):
         self.max_length = max_length
         self.word_dropout = word_dropout
         self.predict_path = Path(predict_path) if predict_path else None
+        self.pretrained = pretrained
 
     def prepare_data(self) -> None:
         """Write the bundled corpus if it is the data and not on disk yet. Runs once per machine."""
@@ -258,7 +263,10 @@ class TextClassificationDataModule(SplitDataModule):
 
     @cached_property
     def tokenizer(self) -> str:
-        """The tokenizer learnt from the training texts only, as its JSON (`Tokenizer.to_str()`)."""
+        """The tokenizer, as its JSON (`Tokenizer.to_str()`): the pretrained model's, or learnt from
+        the training texts only."""
+        if self.pretrained:
+            return pretrained_tokenizer(self.pretrained).to_str()
         texts = [self.catalog.texts[i] for i in self.split_indices.train]
         return train_tokenizer(texts, self.vocab_size, self.min_frequency).to_str()
 

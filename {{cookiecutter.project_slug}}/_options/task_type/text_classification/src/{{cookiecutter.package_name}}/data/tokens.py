@@ -1,4 +1,5 @@
-"""The tokenizer, learnt from the training texts, and how any text becomes the model's input.
+"""The tokenizer, learnt from the training texts or a pretrained model's, and how any text becomes
+the model's input.
 
 `token_ids` and `pad` are the one place where texts become token ids and batches of them, for
 training, `predict`, the Python API and `serve`; the exported `tokenizer.json` does the same.
@@ -39,9 +40,32 @@ def train_tokenizer(texts: Sequence[str], vocab_size: int, min_frequency: int) -
     return tokenizer
 
 
+def pretrained_tokenizer(pretrained: str) -> Tokenizer:
+    """The tokenizer of a Hugging Face model (a hub name, or a folder saved with `save_pretrained`),
+    padding with its own pad token."""
+    from transformers import AutoTokenizer  # seconds to import: only for a pretrained model
+
+    try:
+        loaded = AutoTokenizer.from_pretrained(pretrained)
+    except (OSError, ValueError) as error:
+        raise ValueError(
+            f"pretrained={pretrained!r}: no tokenizer could be loaded from it ({error}). pretrained takes a Hugging "
+            "Face model name (downloaded once on a machine with a network) or a local folder saved with "
+            "save_pretrained (model and tokenizer)."
+        ) from error
+    if not loaded.is_fast or loaded.pad_token is None:
+        raise ValueError(
+            f"pretrained={pretrained!r}: its tokenizer needs a fast (tokenizer.json) version and a pad token."
+        )
+    tokenizer = Tokenizer.from_str(loaded.backend_tokenizer.to_str())
+    tokenizer.no_truncation()
+    tokenizer.enable_padding(pad_id=loaded.pad_token_id, pad_token=loaded.pad_token)
+    return tokenizer
+
+
 def pad_id(tokenizer: Tokenizer) -> int:
     """The id that pads batches: the model ignores it."""
-    return tokenizer.token_to_id(PAD_TOKEN)
+    return tokenizer.padding["pad_id"] if tokenizer.padding else tokenizer.token_to_id(PAD_TOKEN)
 
 
 def token_ids(tokenizer: Tokenizer, text: str, max_length: int) -> torch.Tensor:
@@ -64,5 +88,5 @@ def exported_tokenizer(tokenizer: Tokenizer, max_length: int) -> str:
     do: its `encode_batch` gives the exported graph's input."""
     exported = Tokenizer.from_str(tokenizer.to_str())
     exported.enable_truncation(max_length)
-    exported.enable_padding(pad_id=pad_id(tokenizer), pad_token=PAD_TOKEN)
+    exported.enable_padding(pad_id=pad_id(tokenizer), pad_token=tokenizer.id_to_token(pad_id(tokenizer)))
     return exported.to_str(pretty=True)

@@ -1,8 +1,10 @@
-"""Encoders that turn embedded tokens and their padding mask into one vector per text."""
+"""Encoders that turn token ids and their padding mask into one vector per text: token embeddings
+through one of the small encoders here, trained from scratch, or a pretrained Hugging Face model."""
 
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import torch
 from torch import nn
@@ -74,16 +76,68 @@ def sinusoidal_positions(length: int, dim: int, device: torch.device | None = No
     return torch.stack([angles.sin(), angles.cos()], dim=-1).flatten(1)[:, :dim]
 
 
+class EmbeddedEncoder(nn.Module):
+    """Token embeddings, then one of the encoders above: ids (batch, length) -> (batch, out_features)."""
+
+    def __init__(self, vocab_size: int, embed_dim: int, pad_id: int, encoder: nn.Module, out_features: int) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
+        self.encoder = encoder
+        self.out_features = out_features
+
+    def forward(self, token_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.encoder(self.embedding(token_ids), mask)
+
+
+class PretrainedEncoder(nn.Module):
+    """A Hugging Face encoder (BERT and the like), its last hidden states averaged over each text's
+    tokens: ids (batch, length) -> (batch, hidden size)."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+        self.out_features = model.config.hidden_size
+
+    def forward(self, token_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return masked_mean(self.model(input_ids=token_ids, attention_mask=mask.long()).last_hidden_state, mask)
+
+
 def build_encoder(
-    name: str, embed_dim: int, hidden_dim: int, dropout: float, num_layers: int, num_heads: int
-) -> nn.Module:
-    """The encoder called `name`: one of ENCODERS. Its output has `hidden_dim` features."""
+    name: str,
+    vocab_size: int,
+    pad_id: int,
+    embed_dim: int,
+    hidden_dim: int,
+    dropout: float,
+    num_layers: int,
+    num_heads: int,
+) -> EmbeddedEncoder:
+    """Embeddings and the encoder called `name`, one of ENCODERS, trained from scratch."""
     if name == "bag":
-        return BagEncoder(embed_dim, hidden_dim, dropout)
-    if name == "cnn":
+        encoder = BagEncoder(embed_dim, hidden_dim, dropout)
+    elif name == "cnn":
         if hidden_dim % 2:
             raise ValueError(f"hidden_dim={hidden_dim} must be even for the cnn encoder (two convolution widths).")
-        return ConvEncoder(embed_dim, hidden_dim, dropout)
-    if name == "transformer":
-        return TransformerTextEncoder(embed_dim, hidden_dim, dropout, num_layers, num_heads)
-    raise ValueError(f"Unknown encoder {name!r}: use one of {', '.join(ENCODERS)}.")
+        encoder = ConvEncoder(embed_dim, hidden_dim, dropout)
+    elif name == "transformer":
+        encoder = TransformerTextEncoder(embed_dim, hidden_dim, dropout, num_layers, num_heads)
+    else:
+        raise ValueError(f"Unknown encoder {name!r}: use one of {', '.join(ENCODERS)}.")
+    return EmbeddedEncoder(vocab_size, embed_dim, pad_id, encoder, hidden_dim)
+
+
+def pretrained_encoder(pretrained: str | None, config: dict[str, Any] | None) -> PretrainedEncoder:
+    """The Hugging Face model `pretrained` (a hub name, downloaded once on a machine with a network,
+    or a local folder saved with `save_pretrained`), or, rebuilding a checkpoint, the architecture
+    `config` describes (its weights come from the checkpoint)."""
+    from transformers import AutoConfig, AutoModel  # seconds to import: only for a pretrained model
+
+    if pretrained is None:
+        return PretrainedEncoder(AutoModel.from_config(AutoConfig.for_model(**config)))
+    try:
+        return PretrainedEncoder(AutoModel.from_pretrained(pretrained))
+    except (OSError, ValueError) as error:
+        raise ValueError(
+            f"pretrained={pretrained!r}: no model could be loaded from it ({error}). pretrained takes a Hugging Face "
+            "model name (downloaded once on a machine with a network) or a local folder saved with save_pretrained."
+        ) from error

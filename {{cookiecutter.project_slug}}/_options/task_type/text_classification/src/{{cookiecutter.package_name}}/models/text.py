@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 import torch
+from lightning.pytorch import Callback
 from lightning.pytorch.cli import OptimizerCallable
 from tokenizers import Tokenizer
 from torch import nn
@@ -13,15 +14,17 @@ from torch import nn
 from ..class_figures import ClassFigures
 from ..data.tokens import exported_tokenizer, pad, pad_id, token_ids
 from .classification import accuracy_and_f1, class_answers, class_outputs, weighted_cross_entropy
-from .encoders import build_encoder
+from .encoders import PretrainedEncoder, build_encoder, pretrained_encoder
+from .finetuning import FreezeBackbone
 from .supervised import Schedule, SupervisedModule
 
 
 class TextClassifier(SupervisedModule):
     """Classify texts into `class_names` with a class-weighted cross-entropy loss.
 
-    Texts become token ids with the model's own tokenizer (`read_input`); their embeddings go
-    through an encoder that ignores the padding, then a linear layer gives one logit per class.
+    Texts become token ids with the model's own tokenizer (`read_input`); an encoder that ignores
+    the padding gives one vector per text (token embeddings through a small encoder trained from
+    scratch, or a pretrained Hugging Face model), then a linear layer one logit per class.
 
     Args:
         class_names: The classes, in the order of the outputs (linked from the data module).
@@ -32,7 +35,15 @@ class TextClassifier(SupervisedModule):
         class_weights: Loss weight of each class (linked from the data module).
         balance_classes: Weigh each class's loss with `class_weights`; false: every class weighs 1.
         encoder: `bag` (mean of the embeddings), `cnn` (1D convolutions, max-pooled) or
-            `transformer` (a small transformer encoder, mean-pooled).
+            `transformer` (a small transformer encoder, mean-pooled); unused with `pretrained`.
+        pretrained: A Hugging Face model to fine-tune instead (its last hidden states mean-pooled):
+            a hub name (`bert-base-uncased`, downloaded once on a machine with a network) or a local
+            folder saved with `save_pretrained`. The data module takes its tokenizer from the same
+            place. A checkpoint holds the weights and the architecture: loading it fetches nothing.
+        encoder_config: The pretrained model's architecture (its config), which checkpoints keep
+            to build the model again; not set by hand.
+        freeze_backbone_epochs: Epochs during which only the head trains, the pretrained encoder frozen.
+        backbone_lr_ratio: With a pretrained encoder, its learning rate is the optimizer's times this.
         embed_dim: Size of the token embeddings.
         hidden_dim: Size of the encoder's output (the transformer's feed-forward size too).
         num_layers: Transformer layers (transformer only).
@@ -53,6 +64,10 @@ class TextClassifier(SupervisedModule):
         class_weights: list[float] | None = None,
         balance_classes: bool = True,
         encoder: Literal["bag", "cnn", "transformer"] = "bag",
+        pretrained: str | None = None,
+        encoder_config: dict[str, Any] | None = None,
+        freeze_backbone_epochs: int = 0,
+        backbone_lr_ratio: float = 0.1,
         embed_dim: int = 64,
         hidden_dim: int = 64,
         num_layers: int = 2,
@@ -69,14 +84,36 @@ class TextClassifier(SupervisedModule):
         # The hyperparameter, which the checkpoint keeps, is the JSON; this is the tokenizer it describes.
         self.tokenizer = Tokenizer.from_str(tokenizer)
         self.pad_id = pad_id(self.tokenizer)
-        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=self.pad_id)
-        self.encoder = build_encoder(encoder, embed_dim, hidden_dim, dropout, num_layers, num_heads)
-        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(hidden_dim, len(class_names)))
+        if pretrained or encoder_config:
+            self.encoder = pretrained_encoder(pretrained, encoder_config)
+        else:
+            self.encoder = build_encoder(
+                encoder, vocab_size, self.pad_id, embed_dim, hidden_dim, dropout, num_layers, num_heads
+            )
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.encoder.out_features, len(class_names)))
 
     def forward(self, token_ids: torch.Tensor) -> torch.Tensor:
         """Logits, (batch, classes), of token ids padded with `pad_id`, (batch, length)."""
-        mask = token_ids != self.pad_id
-        return self.head(self.encoder(self.embedding(token_ids), mask))
+        return self.head(self.encoder(token_ids, token_ids != self.pad_id))
+
+    def parameter_groups(self) -> list[dict[str, Any]]:
+        ratio = self.hparams.backbone_lr_ratio if isinstance(self.encoder, PretrainedEncoder) else 1.0
+        return [
+            {"params": list(self.encoder.parameters()), "lr_scale": ratio},
+            {"params": list(self.head.parameters())},
+        ]
+
+    def configure_callbacks(self) -> list[Callback]:
+        epochs = self.hparams.freeze_backbone_epochs
+        return [FreezeBackbone(epochs, lambda: [self.encoder])] if epochs else []
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """The checkpoint holds the weights and the pretrained architecture: building its model
+        again fetches and reads no pretrained model."""
+        if isinstance(self.encoder, PretrainedEncoder):
+            checkpoint["hyper_parameters"]["pretrained"] = None
+            checkpoint["hyper_parameters"]["encoder_config"] = self.encoder.model.config.to_dict()
+            checkpoint["pretrained_from"] = self.hparams.pretrained
 
     def test_figures(self) -> ClassFigures:
         return ClassFigures(self.class_names)
@@ -105,7 +142,7 @@ class TextClassifier(SupervisedModule):
 
     def example_inputs(self, batch_size: int) -> tuple[torch.Tensor, ...]:
         # A length unlike the batch size: the exporter would take two axes of one size for one axis.
-        return (torch.randint(0, self.embedding.num_embeddings, (batch_size, batch_size + 5)),)
+        return (torch.randint(0, self.tokenizer.get_vocab_size(), (batch_size, batch_size + 5)),)
 
     def export_info(self) -> dict[str, Any]:
         return {
