@@ -3,15 +3,15 @@ from scratch or from pretrained weights, with a classifier head for the data's c
 
 from __future__ import annotations
 
-import pickle
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.error import URLError
 
 import torch
-from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 from torchvision import models
+
+from .weights import load_all_but_head, read_state_dict, timm_pretrained
 
 TIMM_PREFIX = "timm/"
 ACCEPTED = (
@@ -77,7 +77,7 @@ def build_backbone(name: str, num_classes: int, pretrained: bool | str | None = 
     if pretrained is None or pretrained is False:
         return Backbone(network, head)
     if isinstance(pretrained, str) and (Path(pretrained).suffix or "/" in pretrained or Path(pretrained).exists()):
-        state, source = read_state_dict(Path(pretrained)), pretrained
+        state, source = read_state_dict(Path(pretrained), ACCEPTED), pretrained
         backbone = Backbone(network, head)
     elif name.startswith(TIMM_PREFIX) and pretrained is True:
         state, source, backbone = timm_weights(name, network, head)
@@ -85,7 +85,7 @@ def build_backbone(name: str, num_classes: int, pretrained: bool | str | None = 
         state, source, backbone = torchvision_weights(name, pretrained, network, head)
     else:
         raise ValueError(f"pretrained={pretrained!r} does not apply to backbone {name!r}: {ACCEPTED}.")
-    load_all_but_head(network, head, state, source, name)
+    load_all_but_head(network, state, source, f"backbone {name!r}", head, ACCEPTED)
     return backbone
 
 
@@ -97,26 +97,6 @@ def head_module(network: nn.Module) -> str:
         if child is linear or any(module is linear for module in child.modules()):
             return name
     raise ValueError(f"{type(network).__name__} has no classifier head among its child modules.")
-
-
-def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
-    """A local state dict, read without unpickling arbitrary objects."""
-    if not path.is_file():
-        raise FileNotFoundError(f"pretrained={str(path)!r}: no such file. {ACCEPTED}.")
-    if path.suffix == ".safetensors":
-        from safetensors.torch import load_file
-
-        return load_file(path)
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as error:
-        raise ValueError(
-            f"pretrained={str(path)!r} holds more than tensors and would need arbitrary unpickling, which can run "
-            "code: refused. Save a plain state dict instead: torch.save(model.state_dict(), path)."
-        ) from error
-    if not isinstance(state, dict) or not all(isinstance(value, torch.Tensor) for value in state.values()):
-        raise ValueError(f"pretrained={str(path)!r} is not a state dict (names to tensors). {ACCEPTED}.")
-    return state
 
 
 def torchvision_weights(
@@ -145,49 +125,8 @@ def torchvision_weights(
 
 
 def timm_weights(name: str, network: nn.Module, head: str) -> tuple[dict[str, torch.Tensor], str, Backbone]:
-    """timm's default pretrained weights of model `name` (downloaded once from the Hugging Face
-    hub into its cache), and the preprocessing they were trained with."""
-    import timm
-
-    model_name = name.removeprefix(TIMM_PREFIX)
-    try:
-        pretrained_model = timm.create_model(model_name, pretrained=True)
-    except (OSError, RuntimeError, ValueError) as error:
-        raise ValueError(
-            f"pretrained=true: timm's weights of {model_name} could not be downloaded ({error}). On a machine with "
-            "a network they are downloaded once into the Hugging Face cache (~/.cache/huggingface); offline, pass "
-            "the path of a local copy of the state dict."
-        ) from error
+    """timm's default pretrained weights of model `name`, and the preprocessing they were trained with."""
+    pretrained_model, source = timm_pretrained(name.removeprefix(TIMM_PREFIX))
     config = pretrained_model.pretrained_cfg
     backbone = Backbone(network, head, tuple(config["mean"]), tuple(config["std"]), config["input_size"][-1])
-    return pretrained_model.state_dict(), f"timm {model_name} ({config.get('tag') or 'default'})", backbone
-
-
-def load_all_but_head(network: nn.Module, head: str, state: dict[str, torch.Tensor], source: str, name: str) -> None:
-    """Load `state` into `network`: every tensor outside the classifier head must fit; the head's
-    are skipped where they are absent or of another shape (another number of classes)."""
-    own = network.state_dict()
-    head_keys = {key for key in own if key.startswith(f"{head}.")}
-    problems = [
-        f"{len(keys)} {what} ({', '.join(keys[:3])}{', ...' if len(keys) > 3 else ''})"
-        for keys, what in (
-            ([key for key in own if key not in state and key not in head_keys], "missing"),
-            ([key for key in state if key not in own and not key.startswith(f"{head}.")], "unexpected"),
-            (
-                [key for key in own if key in state and state[key].shape != own[key].shape and key not in head_keys],
-                "of another shape",
-            ),
-        )
-        if keys
-    ]
-    if problems:
-        raise ValueError(
-            f"pretrained={source!r} does not fit backbone {name!r}: tensors {'; '.join(problems)}. "
-            f"Is it a state dict of another architecture? {ACCEPTED}."
-        )
-    skipped = sorted(key for key in head_keys if key not in state or state[key].shape != own[key].shape)
-    network.load_state_dict({key: state[key] for key in own if key in state and key not in skipped}, strict=False)
-    rank_zero_info(
-        f"Loaded {len(own) - len(skipped)} tensors of {source} into {name}; "
-        f"skipped, to fit the data's classes: {', '.join(skipped) or 'none'}."
-    )
+    return pretrained_model.state_dict(), source, backbone

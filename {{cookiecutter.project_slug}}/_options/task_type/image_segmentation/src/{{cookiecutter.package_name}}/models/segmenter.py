@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from lightning.pytorch import Callback
 from lightning.pytorch.cli import OptimizerCallable
 from PIL import Image
 from torch import nn
@@ -17,9 +18,10 @@ from torchmetrics.classification import MulticlassF1Score, MulticlassJaccardInde
 from ..data.images import ImageSource
 from ..data.segmentation import image_to_segment
 from ..mask_figures import MaskFigures
+from .finetuning import FreezeBackbone
 from .images import ImageModel
 from .supervised import Schedule
-from .unet import UNet
+from .unet import build_unet
 
 
 def mask_png(classes: np.ndarray, height: int, width: int) -> str:
@@ -43,8 +45,17 @@ class SegmentationModel(ImageModel):
         depth: Levels of the U-Net below the first (the resolution halves at each).
         stem_stride: Stride of the U-Net's first convolution: 2 runs it at half resolution
             (four times cheaper; its logits are upsampled to the image's size), 1 at full resolution.
-        mean: Per-channel mean of the pixels (scaled to [0, 1]) that normalization subtracts.
-        std: Per-channel standard deviation that normalization divides by.
+        encoder: None: the U-Net's own encoder above, from scratch; `timm/<name>`: a timm model's
+            feature extractor as the encoder (then base_channels, depth and stem_stride are unused).
+        pretrained: The encoder's weights: None, from scratch; true, timm's default weights,
+            downloaded once on a machine with a network; or the path of a local state dict of its
+            architecture (a classifier's: its head is skipped). A checkpoint holds the weights.
+        freeze_backbone_epochs: Epochs during which only the decoder trains, the encoder frozen.
+        backbone_lr_ratio: With pretrained weights, the encoder's learning rate is the optimizer's
+            times this (the decoder's is the optimizer's).
+        mean: Per-channel mean of the pixels (scaled to [0, 1]) that normalization subtracts; None:
+            the pretrained weights' own, or 0.5.
+        std: Per-channel standard deviation that normalization divides by; None: as `mean`.
         optimizer: Builds the optimizer from the model's parameters.
         scheduler: The learning-rate schedule: "cosine" over the run, a scheduler, or None.
     """
@@ -59,8 +70,12 @@ class SegmentationModel(ImageModel):
         base_channels: int = 16,
         depth: int = 3,
         stem_stride: int = 2,
-        mean: tuple[float, float, float] = (0.5, 0.5, 0.5),
-        std: tuple[float, float, float] = (0.5, 0.5, 0.5),
+        encoder: str | None = None,
+        pretrained: bool | str | None = None,
+        freeze_backbone_epochs: int = 0,
+        backbone_lr_ratio: float = 0.1,
+        mean: tuple[float, float, float] | None = None,
+        std: tuple[float, float, float] | None = None,
         optimizer: OptimizerCallable = torch.optim.AdamW,
         scheduler: Schedule = "cosine",
     ) -> None:
@@ -75,17 +90,39 @@ class SegmentationModel(ImageModel):
             }
         )
         loss = nn.CrossEntropyLoss(weight=weight, ignore_index=ignore_index)
+        network, weights_mean, weights_std = build_unet(
+            num_classes, encoder, pretrained, base_channels, depth, stem_stride
+        )
+        mean, std = mean or weights_mean or (0.5, 0.5, 0.5), std or weights_std or (0.5, 0.5, 0.5)
         super().__init__(loss, metrics, optimizer, scheduler, image_size, mean, std)
         self.save_hyperparameters(logger=False)
         self.class_names = list(class_names)
         # Channels-last weights: convolutions run in the layout GPU tensor cores (and oneDNN on CPUs) prefer.
-        self.network = UNet(3, num_classes, base_channels=base_channels, depth=depth, stem_stride=stem_stride).to(
-            memory_format=torch.channels_last
-        )
+        self.network = network.to(memory_format=torch.channels_last)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """Logits, (N, classes, H, W), of uint8 images or floats in [0, 1], (N, 3, H, W)."""
         return self.network(self.normalize(images))
+
+    def parameter_groups(self) -> list[dict[str, Any]]:
+        ratio = self.hparams.backbone_lr_ratio if self.hparams.pretrained else 1.0
+        return [
+            {"params": list(self.network.encoder.parameters()), "lr_scale": ratio},
+            {"params": list(self.network.decoder.parameters())},
+        ]
+
+    def configure_callbacks(self) -> list[Callback]:
+        epochs = self.hparams.freeze_backbone_epochs
+        return [FreezeBackbone(epochs, lambda: [self.network.encoder])] if epochs else []
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """The checkpoint holds the weights and the normalization they were trained with: building
+        its model again fetches and reads no pretrained weights."""
+        hyperparameters = checkpoint["hyper_parameters"]
+        hyperparameters["pretrained"] = None
+        hyperparameters["mean"] = tuple(self.mean.flatten().tolist())
+        hyperparameters["std"] = tuple(self.std.flatten().tolist())
+        checkpoint["pretrained_from"] = self.hparams.pretrained
 
     def test_figures(self) -> MaskFigures:
         return MaskFigures(self.class_names, self.hparams.ignore_index)
