@@ -93,6 +93,24 @@ def test_a_checkpoint_holds_the_weights_and_their_preprocessing(
     main(["test", *data_args, *args, "--ckpt_path", str(checkpoint), *QUIET])
 
 
+def test_weights_named_by_torchvision_set_the_image_size_and_normalization(
+    data_args: list[str], weights: dict[str, tuple[str, Path]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The path a hub name takes on a connected machine, with the download replaced by the file."""
+    _, path = weights["torchvision"]
+    monkeypatch.setattr(models.WeightsEnum, "get_state_dict", lambda *args, **kwargs: torch.load(path))
+    named = ["--model.init_args.backbone", "resnet18", "--model.init_args.pretrained", "IMAGENET1K_V1"]
+    cli = main([*data_args, *named], run=False)
+    assert cli.datamodule.hparams.pretrained == "IMAGENET1K_V1"  # named once, on the model
+    assert cli.datamodule.image_size == cli.model.image_size == 224
+    assert torch.allclose(cli.model.mean.flatten(), torch.tensor([0.485, 0.456, 0.406]))
+    assert torch.all(cli.model.network.conv1.weight == MARK)
+    # Given one, the data's own size wins; a local file says none.
+    assert main([*data_args, *named, "--data.image_size", "48"], run=False).datamodule.image_size == 48
+    local = ["--model.init_args.backbone", "resnet18", "--model.init_args.pretrained", str(path)]
+    assert main([*data_args, *local], run=False).datamodule.image_size == 32
+
+
 class BackboneRecord(Callback):
     """Per training epoch: the backbone's first convolution, a BatchNorm's running mean and the
     head's weights at its end, and whether the backbone had a gradient at any optimizer step."""
@@ -185,7 +203,7 @@ def test_a_bad_pretrained_value_is_refused_before_training_with_what_is_accepted
     message: str,
 ) -> None:
     # Downloads fail here as they would on a machine without a network.
-    monkeypatch.setattr(torch.hub, "load_state_dict_from_url", offline)
+    monkeypatch.setattr(models.WeightsEnum, "get_state_dict", offline)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)  # read at import, so set here
     torch.save({"conv1.weight": torch.zeros(1), "note": NotATensor(1, 2)}, tmp_path / "pickled.pt")
     files = {"resnet18.pth": str(weights["torchvision"][1]), "pickled.pt": str(tmp_path / "pickled.pt")}

@@ -12,6 +12,7 @@ from kornia import augmentation
 from PIL import Image, UnidentifiedImageError
 from torch.utils.data import Dataset
 
+from ..models.backbones import pretrained_image_size
 from .cache import MappedRows, Pairs, cached_array, data_name, fingerprint
 from .classes import balanced_class_weights, class_indices
 from .datamodule import SplitDataModule
@@ -97,7 +98,10 @@ class ImageClassificationDataModule(SplitDataModule):
         split: How samples are assigned to train, val and test.
         data_dir: The image folder. None: the bundled digits, written to
             `data/digits` in the working folder on first use.
-        image_size: Images are resized to `image_size` x `image_size`.
+        image_size: Images are resized to `image_size` x `image_size`. None: the size the model's
+            pretrained weights were trained at (224 for ImageNet weights), 32 without.
+        backbone: The model's backbone, set from `--model.init_args.backbone` through the config.
+        pretrained: The model's pretrained weights, set from `--model.init_args.pretrained`.
         batch_size: Samples per batch, on each device.
         num_workers: Processes that load batches on each device (0: load in the main
             process; None: from the CPU cores this process may use).
@@ -111,17 +115,19 @@ class ImageClassificationDataModule(SplitDataModule):
         self,
         split: Split,
         data_dir: str | None = None,
-        image_size: int = 32,
+        image_size: int | None = None,
         batch_size: int = 64,
         num_workers: int | None = None,
         cache_dir: str | None = "data/cache",
         predict_dir: str | None = None,
+        backbone: str = "small_cnn",
+        pretrained: bool | str | None = None,
     ) -> None:
         super().__init__(split, batch_size, num_workers)
         self.save_hyperparameters(ignore=["split"], logger=False)
         self.data_dir = Path(data_dir) if data_dir else BUNDLED_DIR
         self.uses_bundled_data = data_dir is None
-        self.image_size = image_size
+        self.image_size = image_size or pretrained_image_size(backbone, pretrained) or 32
         self.cache_dir = Path(cache_dir) if cache_dir else None
         self.predict_dir = Path(predict_dir) if predict_dir else None
         # Per-sample random parameters, applied to whole batches on their device.

@@ -29,7 +29,6 @@ class Backbone:
     head: str  # the network's child module that holds the classifier head
     mean: tuple[float, ...] | None = None  # the normalization the weights were trained with, if they say
     std: tuple[float, ...] | None = None
-    image_size: int | None = None  # the image side the weights were trained at, if they say
 
 
 def small_cnn(num_classes: int) -> nn.Module:
@@ -89,6 +88,21 @@ def build_backbone(name: str, num_classes: int, pretrained: bool | str | None = 
     return backbone
 
 
+def pretrained_image_size(name: str, pretrained: bool | str | None) -> int | None:
+    """The image side that the weights `pretrained` names were trained at, from their published
+    description (nothing is downloaded); None for a local file, no weights, or unknown ones."""
+    if name.startswith(TIMM_PREFIX) and pretrained is True:
+        import timm
+
+        config = timm.get_pretrained_cfg(name.removeprefix(TIMM_PREFIX))
+        return config.input_size[-1] if config else None
+    if isinstance(pretrained, str) and name in models.list_models(module=models):
+        weights = models.get_model_weights(name)
+        if pretrained == "DEFAULT" or pretrained in weights.__members__:
+            return (weights.DEFAULT if pretrained == "DEFAULT" else weights[pretrained]).transforms().crop_size[0]
+    return None
+
+
 def head_module(network: nn.Module) -> str:
     """The name of the network's child module that holds its last linear layer: the classifier head."""
     classifier = network.get_classifier() if hasattr(network, "get_classifier") else None  # timm's own
@@ -120,13 +134,12 @@ def torchvision_weights(
             "of a local copy of the state dict."
         ) from error
     preprocessing = weights.transforms()
-    size = preprocessing.crop_size[0]
-    return state, str(weights), Backbone(network, head, tuple(preprocessing.mean), tuple(preprocessing.std), size)
+    return state, str(weights), Backbone(network, head, tuple(preprocessing.mean), tuple(preprocessing.std))
 
 
 def timm_weights(name: str, network: nn.Module, head: str) -> tuple[dict[str, torch.Tensor], str, Backbone]:
     """timm's default pretrained weights of model `name`, and the preprocessing they were trained with."""
     pretrained_model, source = timm_pretrained(name.removeprefix(TIMM_PREFIX))
     config = pretrained_model.pretrained_cfg
-    backbone = Backbone(network, head, tuple(config["mean"]), tuple(config["std"]), config["input_size"][-1])
+    backbone = Backbone(network, head, tuple(config["mean"]), tuple(config["std"]))
     return pretrained_model.state_dict(), source, backbone

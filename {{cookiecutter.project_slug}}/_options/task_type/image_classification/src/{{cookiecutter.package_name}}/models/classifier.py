@@ -7,7 +7,6 @@ from typing import Any
 import torch
 from lightning.pytorch import Callback
 from lightning.pytorch.cli import OptimizerCallable
-from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
 from ..image_figures import ImageClassFigures
@@ -58,10 +57,6 @@ class ImageClassifier(ImageModel):
         scheduler: Schedule = "cosine",
     ) -> None:
         built = build_backbone(backbone, len(class_names), pretrained)
-        if built.image_size and built.image_size != image_size:
-            rank_zero_info(
-                f"{backbone} was pretrained on {built.image_size} px images: try --data.image_size {built.image_size}."
-            )
         mean, std = mean or built.mean or (0.5, 0.5, 0.5), std or built.std or (0.5, 0.5, 0.5)
         loss = weighted_cross_entropy(class_weights if balance_classes else None)
         super().__init__(loss, accuracy_and_f1(len(class_names)), optimizer, scheduler, image_size, mean, std)
