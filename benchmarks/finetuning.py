@@ -20,25 +20,10 @@ from pathlib import Path
 
 import torch
 from lightning.pytorch import Callback, LightningModule, Trainer
+from throughput import PIPELINE_ARGS  # the fit without logger, validation or checkpoints
 from torchvision import models
 
 EPOCHS = 3
-QUIET = [
-    "--trainer.logger",
-    "false",
-    "--trainer.limit_val_batches",
-    "0",
-    "--trainer.num_sanity_val_steps",
-    "0",
-    "--trainer.enable_checkpointing",
-    "false",
-    "--trainer.enable_progress_bar",
-    "false",
-    "--trainer.enable_model_summary",
-    "false",
-    "--trainer.callbacks",
-    "[]",
-]
 
 
 class StepClock(Callback):
@@ -63,7 +48,8 @@ def samples_per_second(main, weights: Path, size: int, batches: int, frozen: boo
     args = ["--model.init_args.backbone", "resnet18", "--model.init_args.pretrained", str(weights)]
     args += ["--model.init_args.freeze_backbone_epochs", str(EPOCHS if frozen else 0), "--data.image_size", str(size)]
     cli = main(
-        [*args, "--trainer.max_epochs", str(EPOCHS), "--trainer.limit_train_batches", str(batches), *QUIET], run=False
+        [*args, "--trainer.max_epochs", str(EPOCHS), "--trainer.limit_train_batches", str(batches), *PIPELINE_ARGS],
+        run=False,
     )
     cli.trainer.callbacks.append(clock)
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)

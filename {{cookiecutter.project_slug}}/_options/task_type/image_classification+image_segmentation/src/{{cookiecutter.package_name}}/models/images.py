@@ -32,14 +32,25 @@ class ImageModel(SupervisedModule):
         optimizer: OptimizerCallable,
         scheduler: Schedule,
         image_size: int,
-        mean: Sequence[float],
-        std: Sequence[float],
+        mean: Sequence[float] | None,
+        std: Sequence[float] | None,
     ) -> None:
         super().__init__(loss, metrics, optimizer, scheduler)
         self.image_size = image_size
+        # None: 0.5 per channel (the model's own normalization, without pretrained weights to follow).
+        mean, std = mean or (0.5, 0.5, 0.5), std or (0.5, 0.5, 0.5)
         # Not saved in the state dict: the hyperparameters hold them.
         self.register_buffer("mean", torch.tensor(mean, dtype=torch.float32).view(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std, dtype=torch.float32).view(1, -1, 1, 1), persistent=False)
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        """The checkpoint holds the weights and the preprocessing they were trained with: building
+        its model again fetches no pretrained weights, and normalizes as this one does."""
+        hyperparameters = checkpoint["hyper_parameters"]
+        hyperparameters["pretrained"] = None
+        hyperparameters["mean"] = tuple(self.mean.flatten().tolist())
+        hyperparameters["std"] = tuple(self.std.flatten().tolist())
+        checkpoint["pretrained_from"] = self.hparams.pretrained
 
     def normalize(self, images: torch.Tensor) -> torch.Tensor:
         if not images.is_floating_point():

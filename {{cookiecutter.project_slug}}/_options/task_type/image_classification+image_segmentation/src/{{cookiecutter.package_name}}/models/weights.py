@@ -10,6 +10,8 @@ import torch
 from lightning.pytorch.utilities import rank_zero_info
 from torch import nn
 
+TIMM_PREFIX = "timm/"  # how a timm model is named where a torchvision one could be
+
 
 def read_state_dict(path: Path, accepted: str) -> dict[str, torch.Tensor]:
     """A local state dict (.pt, .pth or .safetensors), read without unpickling arbitrary objects;

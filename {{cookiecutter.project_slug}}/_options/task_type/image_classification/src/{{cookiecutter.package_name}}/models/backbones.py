@@ -11,9 +11,8 @@ import torch
 from torch import nn
 from torchvision import models
 
-from .weights import load_all_but_head, read_state_dict, timm_pretrained
+from .weights import TIMM_PREFIX, load_all_but_head, read_state_dict, timm_pretrained
 
-TIMM_PREFIX = "timm/"
 ACCEPTED = (
     "pretrained takes a torchvision weights name (DEFAULT, IMAGENET1K_V1, ...) for a torchvision backbone, "
     "true for a timm backbone's default weights, or the path of a local state dict of the same architecture "

@@ -57,9 +57,16 @@ class ImageClassifier(ImageModel):
         scheduler: Schedule = "cosine",
     ) -> None:
         built = build_backbone(backbone, len(class_names), pretrained)
-        mean, std = mean or built.mean or (0.5, 0.5, 0.5), std or built.std or (0.5, 0.5, 0.5)
         loss = weighted_cross_entropy(class_weights if balance_classes else None)
-        super().__init__(loss, accuracy_and_f1(len(class_names)), optimizer, scheduler, image_size, mean, std)
+        super().__init__(
+            loss,
+            accuracy_and_f1(len(class_names)),
+            optimizer,
+            scheduler,
+            image_size,
+            mean or built.mean,
+            std or built.std,
+        )
         self.save_hyperparameters(logger=False)
         self.class_names = list(class_names)
         # Channels-last weights: convolutions run in the layout GPU tensor cores (and oneDNN on CPUs) prefer.
@@ -83,15 +90,6 @@ class ImageClassifier(ImageModel):
     def configure_callbacks(self) -> list[Callback]:
         epochs = self.hparams.freeze_backbone_epochs
         return [FreezeBackbone(epochs, self.backbone_modules)] if epochs else []
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """The checkpoint holds the weights and the preprocessing they were trained with: building
-        its model again fetches no pretrained weights, and normalizes as this one does."""
-        hyperparameters = checkpoint["hyper_parameters"]
-        hyperparameters["pretrained"] = None
-        hyperparameters["mean"] = tuple(self.mean.flatten().tolist())
-        hyperparameters["std"] = tuple(self.std.flatten().tolist())
-        checkpoint["pretrained_from"] = self.hparams.pretrained
 
     def test_figures(self) -> ImageClassFigures:
         return ImageClassFigures(self.class_names)

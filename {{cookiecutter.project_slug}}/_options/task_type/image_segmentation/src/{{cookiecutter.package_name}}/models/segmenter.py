@@ -93,8 +93,7 @@ class SegmentationModel(ImageModel):
         network, weights_mean, weights_std = build_unet(
             num_classes, encoder, pretrained, base_channels, depth, stem_stride
         )
-        mean, std = mean or weights_mean or (0.5, 0.5, 0.5), std or weights_std or (0.5, 0.5, 0.5)
-        super().__init__(loss, metrics, optimizer, scheduler, image_size, mean, std)
+        super().__init__(loss, metrics, optimizer, scheduler, image_size, mean or weights_mean, std or weights_std)
         self.save_hyperparameters(logger=False)
         self.class_names = list(class_names)
         # Channels-last weights: convolutions run in the layout GPU tensor cores (and oneDNN on CPUs) prefer.
@@ -114,15 +113,6 @@ class SegmentationModel(ImageModel):
     def configure_callbacks(self) -> list[Callback]:
         epochs = self.hparams.freeze_backbone_epochs
         return [FreezeBackbone(epochs, lambda: [self.network.encoder])] if epochs else []
-
-    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        """The checkpoint holds the weights and the normalization they were trained with: building
-        its model again fetches and reads no pretrained weights."""
-        hyperparameters = checkpoint["hyper_parameters"]
-        hyperparameters["pretrained"] = None
-        hyperparameters["mean"] = tuple(self.mean.flatten().tolist())
-        hyperparameters["std"] = tuple(self.std.flatten().tolist())
-        checkpoint["pretrained_from"] = self.hparams.pretrained
 
     def test_figures(self) -> MaskFigures:
         return MaskFigures(self.class_names, self.hparams.ignore_index)

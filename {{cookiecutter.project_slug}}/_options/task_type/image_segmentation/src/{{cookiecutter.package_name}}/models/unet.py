@@ -9,7 +9,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .weights import load_all_but_head, read_state_dict, timm_pretrained
+from .weights import TIMM_PREFIX, load_all_but_head, read_state_dict, timm_pretrained
 
 
 def conv_block(in_channels: int, out_channels: int, stride: int = 1) -> nn.Sequential:
@@ -111,7 +111,6 @@ class PretrainedUNet(nn.Module):
         return self.decoder(self.encoder(images), images.shape[-2:])
 
 
-TIMM_PREFIX = "timm/"
 ACCEPTED = (
     "pretrained takes, with encoder: timm/<name>, true (timm's default weights of that model) or the path of a "
     "local state dict of its architecture (.pt, .pth or .safetensors; a classifier's, whose head is skipped)"
