@@ -10,9 +10,14 @@ from typing import Any
 from lightning.pytorch import LightningDataModule
 from lightning.pytorch.accelerators import CUDAAccelerator
 from lightning.pytorch.overrides.distributed import UnrepeatedDistributedSampler
-from torch.utils.data import DataLoader, Dataset, Sampler
+from torch.utils.data import DataLoader, Dataset, Sampler, default_convert
 
 from .splitting import Split, SplitIndices
+
+
+def reads_batches(dataset: Dataset | None) -> bool:
+    """Whether `dataset` reads a whole batch at once: its `__getitems__(indices)` returns the batch."""
+    return hasattr(dataset, "__getitems__")
 
 
 class SplitDataModule(LightningDataModule):
@@ -32,8 +37,9 @@ class SplitDataModule(LightningDataModule):
         split: How samples are assigned to train, val and test.
         batch_size: Samples per batch, on each device.
         num_workers: Processes that load batches on each device (0: load in the main
-            process; None: the CPU cores this process may use, shared among the devices
-            of this machine, one left for the training loop).
+            process; None: 0 for datasets read from memory a batch at a time, else the CPU cores
+            this process may use, shared among the devices of this machine, one left for the
+            training loop).
     """
 
     def __init__(self, split: Split, batch_size: int, num_workers: int | None) -> None:
@@ -87,10 +93,14 @@ class SplitDataModule(LightningDataModule):
         """How samples become a batch; None: PyTorch's default collation."""
         return None
 
-    def loader_workers(self) -> int:
-        """`num_workers`, or when None, what this machine affords each device."""
+    def loader_workers(self, dataset: Dataset | None = None) -> int:
+        """`num_workers`, or when None: none for a dataset that reads whole batches
+        (`reads_batches`), since passing a batch between processes costs more than reading it
+        from memory (measured: half the speed); else what this machine affords each device."""
         if self.num_workers is not None:
             return self.num_workers
+        if reads_batches(dataset):
+            return 0
         cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         devices_here = self.trainer.num_devices if self.trainer is not None else 1
         return max(0, cores // devices_here - 1)
@@ -108,7 +118,7 @@ class SplitDataModule(LightningDataModule):
         )
 
     def _loader(self, dataset: Dataset, shuffle: bool = False) -> DataLoader:
-        workers = self.loader_workers()
+        workers = self.loader_workers(dataset)
         on_cuda = self.trainer is not None and isinstance(self.trainer.accelerator, CUDAAccelerator)
         return DataLoader(
             dataset,
@@ -120,7 +130,8 @@ class SplitDataModule(LightningDataModule):
             persistent_workers=workers > 0,
             # Page-locked batches copy to a GPU asynchronously; elsewhere pinning only costs.
             pin_memory=on_cuda,
-            collate_fn=self.collate_fn(),
+            # A batch read at once comes collated: stacking its samples again would cost more than the read.
+            collate_fn=default_convert if reads_batches(dataset) else self.collate_fn(),
         )
 
     def train_dataloader(self) -> DataLoader:

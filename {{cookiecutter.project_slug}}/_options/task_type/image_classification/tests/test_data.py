@@ -94,6 +94,11 @@ def test_image_cache_is_built_once_and_rebuilt_when_a_file_changes(
     row = datamodule.sample_ids.index(changed.relative_to(images).as_posix())
     assert (np.load(second, mmap_mode="r")[row] == 255).all()
 
+    # A corrupt file added since is named by the next run, before any training.
+    (changed.parent / "corrupt.png").write_bytes(b"not a png")
+    with pytest.raises(ValueError, match=r"(?s)1 file\(s\) that are not readable.*corrupt\.png"):
+        make_datamodule(images, data_args)
+
 
 def test_training_batches_are_augmented_on_their_device_and_others_stay_pixels(
     data_dir: Path, data_args: list[str]

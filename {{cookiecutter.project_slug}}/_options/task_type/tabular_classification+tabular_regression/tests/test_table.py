@@ -5,15 +5,18 @@ columns and requests named in the errors."""
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 
 from {{ cookiecutter.package_name }} import load_model
 from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.data import tabular
 from {{ cookiecutter.package_name }}.data.rows import UNKNOWN
 from {{ cookiecutter.package_name }}.data.tabular import TabularDataModule, read_table
 from {{ cookiecutter.package_name }}.models.tabular import TabularModel
@@ -124,6 +127,52 @@ def test_a_checkpoint_reads_rows_as_it_was_trained_whatever_the_data_would_fit(
         with (run_dir(cli.trainer) / "predictions.csv").open() as file:
             for row in csv.DictReader(file):
                 same_prediction(row, answers[row["row_id"]])
+
+
+def test_the_table_is_parsed_once_and_again_when_the_file_or_its_columns_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = Path(write_csv(tmp_path / FILE_NAME, tiny_frame()))
+    cache = tmp_path / "cache"
+    parse, parsed = tabular.parse_table, []
+    monkeypatch.setattr(tabular, "parse_table", lambda *columns: parsed.append(columns) or parse(*columns))
+
+    def read(categorical_columns: list[str]) -> tabular.Table:
+        return read_table(path, TARGET, categorical_columns, ID_COLUMN, "split", cache)
+
+    built, again = read([]), read([])
+    assert len(parsed) == 1
+    [entry] = cache.iterdir()
+    for table in (again, parse(path, TARGET, [], ID_COLUMN, "split")):
+        pd.testing.assert_frame_equal(table.frame, built.frame)
+        np.testing.assert_array_equal(table.numeric, built.numeric)
+        for field in ("numeric_columns", "categorical_columns", "sample_ids", "row_ids"):
+            assert getattr(table, field) == getattr(built, field)
+
+    assert NUMERIC_COLUMN in read([NUMERIC_COLUMN]).categorical_columns
+    assert len(parsed) == 2
+    frame = tiny_frame()
+    frame.loc[frame.index[0], NUMERIC_COLUMN] += 1
+    stamp = path.stat().st_mtime_ns
+    write_csv(path, frame)
+    os.utime(path, ns=(stamp + 10**9, stamp + 10**9))  # a new time, whatever the clock's resolution
+    assert read([]).numeric[0].tolist() != built.numeric[0].tolist()
+    assert len(parsed) == 3
+    # The entries of the file as it was, or of other columns, are deleted.
+    [newest] = cache.iterdir()
+    assert newest.name != entry.name
+
+
+def test_cached_and_uncached_tables_give_the_same_batches(data_args: list[str], tmp_path: Path) -> None:
+    cache = ["--data.cache_dir", str(tmp_path / "cache")]
+    datamodules = [make_datamodule(data_args, *cache), make_datamodule(data_args, *cache)]
+    datamodules.append(make_datamodule(data_args, "--data.cache_dir", "null"))
+    for datamodule in datamodules:
+        datamodule.setup("fit")
+    first, *others = (datamodule.train_dataset for datamodule in datamodules)
+    for dataset in others:
+        for values, expected in zip([*dataset.inputs, dataset.targets], [*first.inputs, first.targets], strict=True):
+            torch.testing.assert_close(values, expected, rtol=0, atol=0)
 
 
 def set_cell(row: int, column: str, value: object) -> pd.DataFrame:

@@ -104,4 +104,4 @@ def test_bundled_wine_is_written_once_and_used_by_default(
     stamp = datamodule.csv_path.stat().st_mtime_ns
     write_bundled_csv(datamodule.csv_path)
     assert datamodule.csv_path.stat().st_mtime_ns == stamp
-    assert [path.name for path in datamodule.csv_path.parent.iterdir()] == ["wine.csv"]
+    assert sorted(path.name for path in datamodule.csv_path.parent.iterdir()) == ["cache", "wine.csv"]

@@ -74,4 +74,4 @@ def test_bundled_diabetes_is_written_once_and_used_by_default(
     stamp = datamodule.csv_path.stat().st_mtime_ns
     write_bundled_csv(datamodule.csv_path)
     assert datamodule.csv_path.stat().st_mtime_ns == stamp
-    assert [path.name for path in datamodule.csv_path.parent.iterdir()] == ["diabetes.csv"]
+    assert sorted(path.name for path in datamodule.csv_path.parent.iterdir()) == ["cache", "diabetes.csv"]

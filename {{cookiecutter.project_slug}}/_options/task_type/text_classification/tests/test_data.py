@@ -4,22 +4,25 @@ values, bad data."""
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
 from collections.abc import Hashable, Sequence
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from tokenizers import Tokenizer
 from torch.utils.data import Subset
 
 from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.data import TextClassificationDataModule
+from {{ cookiecutter.package_name }}.data import TextClassificationDataModule, text
 from {{ cookiecutter.package_name }}.data.corpus import TOPICS, write_corpus
 from {{ cookiecutter.package_name }}.data.splitting import Split, SplitIndices
-from {{ cookiecutter.package_name }}.data.text import Collate, list_samples
+from {{ cookiecutter.package_name }}.data.text import list_samples
+from {{ cookiecutter.package_name }}.data.tokens import TokenizedTexts, token_ids, tokenize
 
-from .tiny_data import CLASS_PHRASES, SAMPLES_PER_SPLIT
+from .tiny_data import CLASS_PHRASES, PREDICT_TEXTS, SAMPLES_PER_SPLIT
 
 
 class FixedSplit(Split):
@@ -96,13 +99,21 @@ def test_one_plain_dataset_per_split_with_train_only_augmentation(datamodule: Te
     assert sum(len(dataset) for dataset in datasets) == len(CLASS_PHRASES) * sum(SAMPLES_PER_SPLIT.values())
     assert datamodule.train_dataset.word_dropout > 0
     assert datamodule.val_dataset.word_dropout == datamodule.test_dataset.word_dropout == 0
-    # Evaluation reads the text as it is; training drops words, differently on every read.
-    assert datamodule.val_dataset[0] == (datamodule.val_dataset.texts[0], datamodule.val_dataset.labels[0])
+    # Evaluation reads the text as it is; training drops whole words, each with word_dropout's
+    # probability, differently on every read.
+    tokenizer = Tokenizer.from_str(datamodule.tokenizer)
+    ids, label = datamodule.val_dataset[0]
+    assert ids.tolist() == tokenizer.encode(datamodule.catalog.texts[datamodule.split_indices.val[0]]).ids
+    assert label == datamodule.val_dataset.labels[0]
     torch.manual_seed(0)
-    text = datamodule.train_dataset.texts[0]
-    reads = {datamodule.train_dataset[0][0] for _ in range(20)}
-    assert len(reads) > 1
-    assert all(set(read.split()) <= set(text.split()) for read in reads)
+    words = datamodule.catalog.texts[datamodule.split_indices.train[0]].split()
+    reads = [tokenizer.decode(datamodule.train_dataset[0][0].tolist()).split() for _ in range(2000)]
+    assert len({tuple(read) for read in reads}) > 1
+    for read in reads:
+        remaining = iter(words)
+        assert all(word in remaining for word in read)  # the text's words, in order
+    kept = sum(len(read) for read in reads) / (len(reads) * len(words))
+    assert kept == pytest.approx(1 - datamodule.word_dropout, abs=0.02)
 
 
 def test_batches_are_token_ids_padded_with_pad_id(datamodule: TextClassificationDataModule) -> None:
@@ -115,15 +126,68 @@ def test_batches_are_token_ids_padded_with_pad_id(datamodule: TextClassification
     lengths = (token_ids != pad_id).sum(dim=1)
     for row, length in zip(token_ids, lengths.tolist(), strict=True):
         assert (row[length:] == pad_id).all() and (row[:length] != pad_id).all()
-    texts = datamodule.val_dataset.texts[:8]
+    texts = [datamodule.catalog.texts[i] for i in datamodule.split_indices.val[:8]]
     decoded = [tokenizer.decode(row[:length].tolist()) for row, length in zip(token_ids, lengths, strict=True)]
     assert decoded == texts
 
 
 def test_texts_are_cut_to_max_length(datamodule: TextClassificationDataModule) -> None:
-    collate = Collate(Tokenizer.from_str(datamodule.tokenizer), max_length=3)
-    token_ids, _ = collate([("a long text of many words", 0), ("short", 1)])
-    assert token_ids.shape == (2, 3)
+    tokenized = tokenize(Tokenizer.from_str(datamodule.tokenizer), ["a long text of many words", "short"], 3)
+    lengths = np.diff(tokenized.offsets).tolist()
+    assert lengths[0] == 3 and 1 <= lengths[1] <= 3
+
+
+def test_a_text_has_the_same_token_ids_whichever_path_reads_it(
+    datamodule: TextClassificationDataModule, tmp_path: Path
+) -> None:
+    tokenizer = Tokenizer.from_str(datamodule.tokenizer)
+    datamodule.setup("test")
+    positions = datamodule.split_indices.test
+    texts = [datamodule.catalog.texts[i] for i in positions]
+    # The data file's texts, tokenized with the batch encoding and kept in the cache.
+    dataset_ids = [datamodule.test_dataset[index][0].tolist() for index in range(len(positions))]
+    # Texts to predict: accents, an emoji, a line break, more tokens than max_length.
+    path = write_lines(tmp_path / "new.jsonl", [json.dumps({"text": text}) for text in PREDICT_TEXTS])
+    predicting = TextClassificationDataModule(datamodule.split, predict_path=str(path))
+    predicting.use_fitted({"tokenizer": datamodule.tokenizer, "max_length": datamodule.max_length})
+    predicting.setup("predict")
+    predicted_ids = [ids.tolist() for ids, _ in predicting.predict_dataset]
+    # As the Python API and the server tokenize one text.
+    expected = [token_ids(tokenizer, text, datamodule.max_length).tolist() for text in [*texts, *PREDICT_TEXTS]]
+    assert [*dataset_ids, *predicted_ids] == expected
+    assert len(expected[-1]) == datamodule.max_length
+
+
+def test_texts_are_tokenized_once_and_again_when_the_file_or_the_tokenizer_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write_lines(tmp_path / "data.csv", ["text,label", "a b,x", "c d,y", "a c,x", "b d,y", "a d,x", "b c,y"])
+    calls = Counter()
+    for name in ("tokenize", "train_tokenizer"):
+        function = getattr(text, name)
+        monkeypatch.setattr(text, name, lambda *args, f=function, n=name: calls.update([n]) or f(*args))
+
+    def tokenized(cache_dir: Path | None = tmp_path / "cache", **settings: int) -> TokenizedTexts:
+        split = FixedSplit(train=4, val=1)
+        return TextClassificationDataModule(split, str(path), cache_dir=cache_dir, **settings).tokenized
+
+    first = tokenized()
+    assert calls == {"tokenize": 1, "train_tokenizer": 1}
+    for again in (tokenized(), tokenized(cache_dir=None)):
+        for values, expected in zip(again, first, strict=True):
+            np.testing.assert_array_equal(values, expected)
+    assert calls == {"tokenize": 2, "train_tokenizer": 2}  # once more, without a cache
+    tokenized(max_length=1)
+    assert calls == {"tokenize": 3, "train_tokenizer": 2}
+    tokenized(vocab_size=300)
+    assert calls == {"tokenize": 4, "train_tokenizer": 3}
+    stamp = path.stat().st_mtime_ns
+    path.write_text(path.read_text() + "a b c d,x\n")
+    os.utime(path, ns=(stamp + 10**9, stamp + 10**9))  # a new time, whatever the clock's resolution
+    assert len(tokenized(vocab_size=300).offsets) == len(first.offsets) + 1
+    assert calls == {"tokenize": 5, "train_tokenizer": 4}
+    # One entry of each kind: those of the file as it was, or of other settings, are deleted.
+    assert sorted(entry.name.split("-")[2] for entry in (tmp_path / "cache").iterdir()) == ["tokenizer", "tokens"]
 
 
 def test_bundled_corpus_is_written_once_and_used_by_default(data_args: list[str], isolated: Path) -> None:
@@ -176,7 +240,6 @@ def test_a_checkpoints_values_predict_texts_without_reading_the_training_data(
     predicting.use_fitted(fitted)
     predicting.setup("predict")
     assert predicting.predict_names == ["a comet over the hills", "more salt please"]
-    assert predicting.predict_dataset.texts == predicting.predict_names
     token_ids, _ = next(iter(predicting.predict_dataloader()))
     assert token_ids.shape == (2, 2)
     assert "catalog" not in vars(predicting)

@@ -7,6 +7,7 @@ cache or at every epoch), for `predict`, for the Python API and for `serve`.
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
 
 import numpy as np
@@ -19,9 +20,22 @@ IMAGE_SUFFIXES = frozenset({".bmp", ".gif", ".jpeg", ".jpg", ".png", ".tif", ".t
 ImageSource = str | Path | bytes | Image.Image | np.ndarray
 
 
+def files_by_name(folder: Path, suffixes: frozenset[str] = IMAGE_SUFFIXES) -> dict[str, Path]:
+    """The files under `folder` with one of `suffixes` (any case), at any depth (linked folders
+    included), by their path in `folder` ("cat/1.png"), in the order of their paths. Read from the
+    folders' listings alone: no file is opened or stat-ed, and names are built once per folder."""
+    found = {}
+    for parent, _, names in os.walk(folder, followlinks=True):
+        prefix = Path(parent).relative_to(folder).as_posix() + "/"
+        for name in names:
+            if os.path.splitext(name)[1].lower() in suffixes:
+                found[prefix.removeprefix("./") + name] = Path(parent, name)
+    return {name: found[name] for name in sorted(found, key=lambda name: name.split("/"))}
+
+
 def image_files(folder: Path) -> list[Path]:
-    """The image files under `folder`, at any depth, sorted."""
-    return sorted(path for path in folder.rglob("*") if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file())
+    """The image files under `folder`, at any depth, in the order of their paths."""
+    return list(files_by_name(folder).values())
 
 
 def open_image(source: ImageSource) -> Image.Image:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -13,11 +13,11 @@ from PIL import Image, UnidentifiedImageError
 from torch.utils.data import Dataset
 
 from ..models.backbones import pretrained_image_size
-from .cache import MappedRows, Pairs, cached_array, data_name, fingerprint
+from .cache import MappedRows, Pairs, Stamp, cached_array, checked_files, folder_name, stamps
 from .classes import balanced_class_weights, class_indices
 from .datamodule import SplitDataModule
 from .digits import write_digits
-from .images import IMAGE_SUFFIXES, image_files, read_image
+from .images import IMAGE_SUFFIXES, files_by_name, image_files, read_image
 from .splitting import Split, SplitIndices
 
 BUNDLED_DIR = Path("data") / "digits"
@@ -27,8 +27,10 @@ class Catalog(NamedTuple):
     """Every image of the data folder, with its class: the name of its parent folder."""
 
     sample_ids: list[str]
+    files: list[Path]
     label_names: list[str]
     class_names: list[str]
+    stamps: list[Stamp]  # each file's size and modification time
 
 
 class ImageFiles(Dataset):
@@ -46,28 +48,36 @@ class ImageFiles(Dataset):
         return read_image(self.files[index], self.size), self.labels[index]
 
 
-def is_readable_image(path: Path) -> bool:
-    """Whether PIL can identify `path` and its data pass the format's integrity check.
+def verify_image(path: Path) -> bool:
+    """True if PIL can identify `path` and its data pass the format's integrity check; otherwise a
+    ValueError naming it.
 
-    Cheap (no full decode): it catches files that are not images and most corruption
+    Cheaper than decoding: it catches files that are not images and most corruption
     before training starts; a file that still fails to decode is named when it is read.
     """
     try:
         with Image.open(path) as image:
             image.verify()
-    except (OSError, SyntaxError, UnidentifiedImageError, Image.DecompressionBombError):
-        return False
+    except (OSError, SyntaxError, UnidentifiedImageError, Image.DecompressionBombError) as error:
+        raise ValueError(f"{path}: {error}") from error
     return True
 
 
-def list_images(root: Path) -> Catalog:
-    """List the images under `root`; each one's class is the name of its parent folder."""
+def list_images(root: Path, checked: Path | None = None) -> Catalog:
+    """List the images under `root`; each one's class is the name of its parent folder. Every image
+    is verified, except those that `checked` (a file that this keeps up to date) holds as verified
+    with their present size and modification time."""
     if not root.is_dir():
         raise FileNotFoundError(f"data_dir {root} does not exist or is not a folder.")
-    files = image_files(root)
-    if not files:
+    found = files_by_name(root)
+    if not found:
         raise ValueError(f"data_dir {root} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}).")
-    unreadable = [path for path in files if not is_readable_image(path)]
+    sample_ids, files = list(found), list(found.values())
+    file_stamps = stamps(files)
+    verified = checked_files(
+        checked, sample_ids, file_stamps, verify_image, [(path,) for path in files], f"Checking {len(files):,} images"
+    )
+    unreadable = [path for path, result in zip(files, verified, strict=True) if isinstance(result, ValueError)]
     if unreadable:
         listed = "\n  ".join(str(path) for path in unreadable[:10])
         more = f"\n  ... and {len(unreadable) - 10} more" if len(unreadable) > 10 else ""
@@ -81,9 +91,11 @@ def list_images(root: Path) -> Catalog:
             f"data_dir {root} has one class only ({class_names[0]}): put each class's images in a folder of its own."
         )
     return Catalog(
-        sample_ids=[path.relative_to(root).as_posix() for path in files],
+        sample_ids=sample_ids,
+        files=files,
         label_names=[path.parent.name for path in files],
         class_names=class_names,
+        stamps=file_stamps,
     )
 
 
@@ -104,7 +116,7 @@ class ImageClassificationDataModule(SplitDataModule):
         pretrained: The model's pretrained weights, set from `--model.init_args.pretrained`.
         batch_size: Samples per batch, on each device.
         num_workers: Processes that load batches on each device (0: load in the main
-            process; None: from the CPU cores this process may use).
+            process; None: none when reading the cache, else from the CPU cores this process may use).
         cache_dir: Where the images, decoded once, are kept as one memory-mapped array
             (rebuilt when a file changes). None: decode every image at every epoch, for
             data sets too large to copy.
@@ -148,7 +160,8 @@ class ImageClassificationDataModule(SplitDataModule):
         # The linked values need the catalog before the trainer calls prepare_data.
         if self.uses_bundled_data:
             write_digits(self.data_dir)
-        return list_images(self.data_dir)
+        checked = self.cache_dir / f"{folder_name(self.data_dir)}-checked.json" if self.cache_dir else None
+        return list_images(self.data_dir, checked)
 
     @property
     def sample_ids(self) -> list[str]:
@@ -175,31 +188,29 @@ class ImageClassificationDataModule(SplitDataModule):
 
     def decoded_images(self) -> Path:
         """Every image of the catalog, decoded and resized, in one array: (samples, 3, size, size)."""
-        files = [self.data_dir / sample_id for sample_id in self.catalog.sample_ids]
-
-        def decode(array: np.ndarray) -> None:
-            for row, path in enumerate(files):
-                array[row] = read_image(path, self.image_size)
-
+        catalog = self.catalog
+        size = self.image_size
         return cached_array(
             self.cache_dir,
-            f"{data_name(self.data_dir, self.image_size)}-{fingerprint(files, self.image_size)}",
-            (len(files), 3, self.image_size, self.image_size),
+            f"{folder_name(self.data_dir)}-{size}px",
+            partial(read_image, size=size),
+            catalog.files,
             np.uint8,
-            decode,
+            catalog.sample_ids,
+            catalog.stamps,
         )
 
     def split_dataset(self, positions: list[int], train: bool = False) -> Dataset:
         labels = self.labels(positions)
         if self.cache_dir is not None:
-            return Pairs(MappedRows(self.decoded_images(), positions), labels)
-        files = [self.data_dir / self.catalog.sample_ids[i] for i in positions]
+            return Pairs(MappedRows(self.decoded_images(), positions), torch.tensor(labels))
+        files = [self.catalog.files[i] for i in positions]
         return ImageFiles(files, labels, self.image_size)
 
     def prediction_dataset(self) -> tuple[Dataset, list[str]]:
         if self.predict_dir is None:
             positions = self.split_indices.test
-            return self.split_dataset(positions), [str(self.data_dir / self.sample_ids[i]) for i in positions]
+            return self.split_dataset(positions), [str(self.catalog.files[i]) for i in positions]
         if not self.predict_dir.is_dir():
             raise FileNotFoundError(f"predict_dir {self.predict_dir} does not exist or is not a folder.")
         files = image_files(self.predict_dir)

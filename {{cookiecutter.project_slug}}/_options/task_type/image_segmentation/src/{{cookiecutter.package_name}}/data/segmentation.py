@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from functools import cached_property
+import os
+from functools import cached_property, partial
 from pathlib import Path
 from typing import NamedTuple
 
@@ -13,9 +14,9 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from . import shapes
-from .cache import MappedRows, Pairs, cached_array, data_name, fingerprint
+from .cache import MappedRows, Pairs, Stamp, cached_array, checked_files, folder_name, stamps
 from .datamodule import SplitDataModule
-from .images import IMAGE_SUFFIXES, ImageSource, image_files, open_image, read_image
+from .images import IMAGE_SUFFIXES, ImageSource, files_by_name, open_image, read_image
 from .splitting import Split, SplitIndices
 
 MASK_SUFFIX = ".png"
@@ -73,8 +74,8 @@ def read_resized_mask(path: Path, size: int) -> torch.Tensor:
 def images_by_name(folder: Path) -> dict[str, Path]:
     """The images under `folder` by name: their path in it without the suffix, which their mask shares."""
     images: dict[str, Path] = {}
-    for path in image_files(folder):
-        name = path.relative_to(folder).with_suffix("").as_posix()
+    for file_name, path in files_by_name(folder).items():
+        name = os.path.splitext(file_name)[0]
         if name in images:
             raise ValueError(
                 f"Images {images[name]} and {path} have the same name: each image has a mask of its own, "
@@ -94,9 +95,7 @@ def pair_by_name(images_dir: Path, masks_dir: Path, prefix: str = "") -> list[Pa
     """Pair `images_dir/<name>.<any image suffix>` with `masks_dir/<name>.png`."""
     images = images_by_name(images_dir)
     masks = {
-        path.relative_to(masks_dir).with_suffix("").as_posix(): path
-        for path in sorted(masks_dir.rglob("*"))
-        if path.suffix.lower() == MASK_SUFFIX and path.is_file()
+        os.path.splitext(name)[0]: path for name, path in files_by_name(masks_dir, frozenset({MASK_SUFFIX})).items()
     }
     unmasked = sorted(images.keys() - masks.keys())
     if unmasked:
@@ -145,22 +144,44 @@ class Catalog(NamedTuple):
     masks: list[Path]
     # Per mask: its pixels of each value from 0 to its largest class index; the ignore index's are left out.
     value_counts: list[np.ndarray]
+    stamps: list[Stamp]  # each image's and its mask's size and modification time
 
 
-def list_samples(root: Path, ignore_index: int) -> Catalog:
-    """Pair images with masks and read every mask, checking its size against its image's."""
+def count_mask_values(image: Path, mask: Path) -> list[int]:
+    """The mask's pixels of each value from 0 to its largest, once it is checked against its image."""
+    values = read_mask(mask)
+    width, height = read_size(image)
+    if values.shape != (height, width):
+        raise ValueError(
+            f"Mask {mask} is {values.shape[1]}x{values.shape[0]} pixels but its image {image} "
+            f"is {width}x{height}: a mask must be the size of its image."
+        )
+    return np.bincount(values.ravel()).tolist()
+
+
+def list_samples(root: Path, ignore_index: int, checked: Path | None = None) -> Catalog:
+    """Pair images with masks and read every mask, checking its size against its image's, except the
+    pairs that `checked` (a file that this keeps up to date) holds with their present size and
+    modification time."""
     pairs = find_pairs(root)
+    images = [pair.image for pair in pairs]
+    masks = [pair.mask for pair in pairs]
+    sample_ids = [pair.sample_id for pair in pairs]
+    pair_stamps = stamps(images, masks)
+    results = checked_files(
+        checked,
+        sample_ids,
+        pair_stamps,
+        count_mask_values,
+        [(pair.image, pair.mask) for pair in pairs],
+        f"Reading {len(masks):,} masks",
+    )
     counts = []
     ignored = 0
-    for pair in pairs:
-        values = read_mask(pair.mask)
-        width, height = read_size(pair.image)
-        if values.shape != (height, width):
-            raise ValueError(
-                f"Mask {pair.mask} is {values.shape[1]}x{values.shape[0]} pixels but its image {pair.image} "
-                f"is {width}x{height}: a mask must be the size of its image."
-            )
-        value_counts = np.bincount(values.ravel())
+    for result in results:
+        if isinstance(result, ValueError):
+            raise result
+        value_counts = np.array(result, dtype=np.int64)
         if 0 <= ignore_index < len(value_counts):
             ignored += value_counts[ignore_index]
             value_counts[ignore_index] = 0
@@ -172,12 +193,7 @@ def list_samples(root: Path, ignore_index: int) -> Catalog:
             f"as an object. Save the masks with 1 for the object (masks of 0 and 1), or set --data.ignore_index to "
             f"another value if {ignore_index} marks a class."
         )
-    return Catalog(
-        sample_ids=[pair.sample_id for pair in pairs],
-        images=[pair.image for pair in pairs],
-        masks=[pair.mask for pair in pairs],
-        value_counts=counts,
-    )
+    return Catalog(sample_ids=sample_ids, images=images, masks=masks, value_counts=counts, stamps=pair_stamps)
 
 
 class SegmentationFiles(Dataset):
@@ -231,7 +247,7 @@ class ImageSegmentationDataModule(SplitDataModule):
             where up and down differ, as in street scenes.
         batch_size: Samples per batch, on each device.
         num_workers: Processes that load batches on each device (0: load in the main
-            process; None: from the CPU cores this process may use).
+            process; None: none when reading the cache, else from the CPU cores this process may use).
         cache_dir: Where the images and masks, decoded once, are kept as memory-mapped
             arrays (rebuilt when a file changes). None: decode every file at every epoch,
             for data sets too large to copy.
@@ -289,7 +305,8 @@ class ImageSegmentationDataModule(SplitDataModule):
         # The linked values need the catalog before the trainer calls prepare_data.
         if self.uses_bundled_data:
             shapes.write_shapes(self.data_dir)
-        return list_samples(self.data_dir, self.ignore_index)
+        checked = self.cache_dir / f"{folder_name(self.data_dir)}-checked.json" if self.cache_dir else None
+        return list_samples(self.data_dir, self.ignore_index, checked)
 
     @property
     def sample_ids(self) -> list[str]:
@@ -352,20 +369,24 @@ class ImageSegmentationDataModule(SplitDataModule):
         (samples, 3, size, size) uint8 and (samples, size, size) int32."""
         catalog = self.catalog
         size = self.image_size
-        stamp = fingerprint([*catalog.images, *catalog.masks], size)
-        name = data_name(self.data_dir, size)
-
-        def decode_images(array: np.ndarray) -> None:
-            for row, path in enumerate(catalog.images):
-                array[row] = read_image(path, size)
-
-        def decode_masks(array: np.ndarray) -> None:
-            for row, path in enumerate(catalog.masks):
-                array[row] = read_resized_mask(path, size)
-
-        count = len(catalog.images)
-        images = cached_array(self.cache_dir, f"{name}-images-{stamp}", (count, 3, size, size), np.uint8, decode_images)
-        masks = cached_array(self.cache_dir, f"{name}-masks-{stamp}", (count, size, size), np.int32, decode_masks)
+        name = folder_name(self.data_dir)
+        samples = (catalog.sample_ids, catalog.stamps)
+        images = cached_array(
+            self.cache_dir,
+            f"{name}-images-{size}px",
+            partial(read_image, size=size),
+            catalog.images,
+            np.uint8,
+            *samples,
+        )
+        masks = cached_array(
+            self.cache_dir,
+            f"{name}-masks-{size}px",
+            partial(read_resized_mask, size=size),
+            catalog.masks,
+            np.int32,
+            *samples,
+        )
         return images, masks
 
     def split_dataset(self, positions: list[int], train: bool = False) -> Dataset:

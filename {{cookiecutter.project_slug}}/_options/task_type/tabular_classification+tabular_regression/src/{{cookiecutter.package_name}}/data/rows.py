@@ -82,8 +82,9 @@ class RowEncoder:
         return [*self.numeric_columns, *self.vocabularies]
 
     def encode(self, frame: pd.DataFrame, source: str | None = None) -> dict[str, torch.Tensor]:
-        """The inputs of `frame`'s rows. Errors name the file `source` and the row (`frame`'s index:
-        the rows' numbers in the file), or, with no source, the one row given."""
+        """The inputs of `frame`'s rows, whose categorical cells are text. Errors name the file
+        `source` and the row (`frame`'s index: the rows' numbers in the file), or, with no source,
+        the one row given."""
         missing = [column for column in self.columns if column not in frame.columns]
         if missing:
             raise ValueError(
@@ -95,8 +96,9 @@ class RowEncoder:
         if self.numeric_columns:
             inputs["numeric"] = torch.from_numpy(numbers_of(frame, self.numeric_columns, source))
         if self.vocabularies:
+            # A column of categories maps each of its values once.
             codes = [
-                frame[column].astype(str).map(self.codes[column]).fillna(UNKNOWN).to_numpy(dtype=np.int64)
+                frame[column].map(self.codes[column]).to_numpy(dtype=np.float64, na_value=UNKNOWN).astype(np.int64)
                 for column in self.vocabularies
             ]
             inputs["categories"] = torch.from_numpy(np.stack(codes, axis=1))
@@ -118,5 +120,9 @@ class RowEncoder:
                     f"Column {column!r} is categorical: it takes its value as text, as in the data, "
                     f"not {describe(value)}."
                 )
-        frame = pd.DataFrame({column: [row[column]] for column in self.columns if column in row})
+        cells = {column: row[column] for column in self.columns if column in row}
+        for column in self.vocabularies:
+            if cells.get(column) is not None:
+                cells[column] = str(cells[column])  # as a file holds it: the code 7 is "7"
+        frame = pd.DataFrame({column: [value] for column, value in cells.items()})
         return {name: values[0] for name, values in self.encode(frame).items()}

@@ -15,6 +15,7 @@ from lightning.pytorch.utilities import rank_zero_warn
 from torch.utils.data import Dataset
 
 from .bundled import BUNDLED_CSV, write_bundled_csv
+from .cache import cache_entry, write_entry
 from .datamodule import SplitDataModule
 from .rows import UNKNOWN, RowEncoder, numbers_of, place, require_filled
 from .splitting import Split, SplitIndices
@@ -23,13 +24,28 @@ from .splitting import Split, SplitIndices
 FEATURE_ENCODING = ("numeric_columns", "numeric_mean", "numeric_std", "vocabularies")
 
 
-def read_csv(path: Path, role: str) -> pd.DataFrame:
-    """Every cell of `path` as text, as the file writes it; only empty cells are missing values.
-    The index numbers the rows: 0 is the first row after the header."""
+def require_file(path: Path, role: str) -> None:
     if not path.is_file():
         raise FileNotFoundError(f"{role} {path} does not exist or is not a file.")
+
+
+def read_csv(path: Path, role: str, text_columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """The rows of `path`, each cell as text, as the file writes it; only empty cells are missing
+    values. With `text_columns`, only those columns (and any column that is not all numbers) are
+    text; the others are numbers, which pandas' parser reads many times faster than it converts
+    text. The index numbers the rows: 0 is the first row after the header."""
+    require_file(path, role)
+    cells = {"keep_default_na": False, "na_values": [""]}
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
+        if text_columns is None:
+            frame = pd.read_csv(path, dtype=str, **cells)
+        else:
+            # low_memory=False: each column is typed whole, never numbers in some rows and text in others.
+            frame = pd.read_csv(path, dtype=dict.fromkeys(text_columns, str), low_memory=False, **cells)
+            # The parser reads a column of True and False as booleans: read it again, as written.
+            booleans = [name for name, column in frame.items() if pd.api.types.is_bool_dtype(column)]
+            if booleans:
+                frame[booleans] = pd.read_csv(path, usecols=booleans, dtype=str, **cells)
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
         raise ValueError(f"Cannot read {role} {path} as CSV: {error}") from error
     if frame.empty:
@@ -49,7 +65,11 @@ def require_columns(frame: pd.DataFrame, path: Path, columns: Sequence[str], wha
 def holds_numbers(column: pd.Series, path: Path) -> bool:
     """Whether every cell of `column` (filled in) is a number. A column of numbers with a few cells of
     text (a typo, a unit) is refused: as a categorical column it would silently lose its numbers."""
-    text = pd.to_numeric(column, errors="coerce").isna().to_numpy()
+    if pd.api.types.is_numeric_dtype(column):
+        return True
+    # Each distinct value is converted once.
+    codes, values = pd.factorize(column)
+    text = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").isna().to_numpy()[codes]
     if 0 < text.sum() <= 0.1 * len(column):
         row = int(column.index[np.flatnonzero(text)[0]])
         raise ValueError(
@@ -64,7 +84,9 @@ class Table(NamedTuple):
     """The checked rows of the data file."""
 
     path: Path
-    frame: pd.DataFrame  # every cell as text
+    # The features and the target: numeric features as float32, categorical ones as categories of
+    # their text (as the file writes it), the target as numbers if every cell of it is one, else as categories.
+    frame: pd.DataFrame
     numeric_columns: list[str]
     categorical_columns: list[str]
     numeric: np.ndarray  # float32, rows x numeric columns, as in the file
@@ -72,12 +94,27 @@ class Table(NamedTuple):
     row_ids: list[str]  # the id column's values, else the row numbers
 
 
-def read_table(
+def table_of(
+    path: Path,
+    numeric: np.ndarray,
+    numeric_columns: list[str],
+    others: dict[str, np.ndarray | pd.Categorical],
+    categorical_columns: list[str],
+    sample_ids: list[str],
+    row_ids: list[str],
+) -> Table:
+    """The table of the numeric features and the `others` columns (the categorical features and the target)."""
+    frame = pd.DataFrame(numeric, columns=numeric_columns, copy=False).assign(**others)
+    return Table(path, frame, numeric_columns, categorical_columns, numeric, sample_ids, row_ids)
+
+
+def parse_table(
     path: Path, target_column: str, categorical_columns: Sequence[str], id_column: str | None, split_column: str
 ) -> Table:
     """Read and check the data file: every column but the target, the split and the id column is a
     feature, numeric if it holds numbers only and is not listed in `categorical_columns`."""
-    frame = read_csv(path, "csv_path")
+    names = [*categorical_columns, split_column, *([id_column] if id_column else [])]
+    frame = read_csv(path, "csv_path", text_columns=names)
     require_columns(frame, path, [target_column], "Target column")
     require_columns(frame, path, categorical_columns, "Categorical column(s)")
     if id_column:
@@ -87,20 +124,73 @@ def read_table(
         raise ValueError(f"{path} has no feature columns besides the target {target_column!r}.")
     require_filled(frame, [*features, *([id_column] if id_column else [])], str(path))
     numeric = [name for name in features if name not in categorical_columns and holds_numbers(frame[name], path)]
+    categorical = [name for name in features if name not in numeric]
+    others = {
+        name: frame[name].to_numpy() if pd.api.types.is_numeric_dtype(frame[name]) else pd.Categorical(frame[name])
+        for name in [*categorical, target_column]
+    }
     rows = [str(row) for row in frame.index]
     if split_column in frame.columns:
         sample_ids = [f"{split}/{row}" for split, row in zip(frame[split_column], rows, strict=True)]
     else:
         sample_ids = rows
-    return Table(
-        path=path,
-        frame=frame,
-        numeric_columns=numeric,
-        categorical_columns=[name for name in features if name not in numeric],
-        numeric=numbers_of(frame, numeric, str(path)),
-        sample_ids=sample_ids,
-        row_ids=frame[id_column].tolist() if id_column else rows,
-    )
+    row_ids = frame[id_column].tolist() if id_column else rows
+    return table_of(path, numbers_of(frame, numeric, str(path)), numeric, others, categorical, sample_ids, row_ids)
+
+
+def save_table(table: Table, folder: Path) -> None:
+    """Write `table` to `folder/table.npz`: its numeric features as one array, its other columns as
+    numbers or as category codes and values, its ids as text."""
+    others = [name for name in table.frame.columns if name not in table.numeric_columns]
+    arrays = {}
+    for position, name in enumerate(others):
+        column = table.frame[name]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            arrays[f"codes_{position}"] = column.cat.codes.to_numpy()
+            arrays[f"values_{position}"] = column.cat.categories.to_numpy(dtype=str)
+        else:
+            arrays[f"numbers_{position}"] = column.to_numpy()
+    names = ("numeric_columns", "categorical_columns", "sample_ids", "row_ids")
+    texts = {name: np.array(getattr(table, name), dtype=str) for name in names}
+    np.savez(folder / "table.npz", numeric=table.numeric, others=np.array(others, dtype=str), **texts, **arrays)
+
+
+def load_table(folder: Path, path: Path) -> Table:
+    """The table that `save_table` wrote to `folder`, of the data file `path`."""
+    others = {}
+    with np.load(folder / "table.npz") as arrays:
+        for position, name in enumerate(arrays["others"].tolist()):
+            if f"numbers_{position}" in arrays:
+                others[name] = arrays[f"numbers_{position}"]
+            else:
+                others[name] = pd.Categorical.from_codes(arrays[f"codes_{position}"], arrays[f"values_{position}"])
+        numeric_columns, categorical_columns, sample_ids, row_ids = (
+            arrays[name].tolist() for name in ("numeric_columns", "categorical_columns", "sample_ids", "row_ids")
+        )
+        numeric = arrays["numeric"]
+    return table_of(path, numeric, numeric_columns, others, categorical_columns, sample_ids, row_ids)
+
+
+def read_table(
+    path: Path,
+    target_column: str,
+    categorical_columns: Sequence[str],
+    id_column: str | None,
+    split_column: str,
+    cache_dir: Path | None = None,
+) -> Table:
+    """The table of `path` (see `parse_table`), read back from `cache_dir` if this file was parsed
+    with these columns before, and kept there if not. None: parse it."""
+    columns = (target_column, list(categorical_columns), id_column, split_column)
+    if cache_dir is None:
+        return parse_table(path, *columns)
+    require_file(path, "csv_path")
+    entry = cache_entry(cache_dir, path, "table", *columns)
+    if entry.is_dir():
+        return load_table(entry, path)
+    table = parse_table(path, *columns)
+    write_entry(entry, lambda folder: save_table(table, folder))
+    return table
 
 
 class TabularRows(Dataset):
@@ -142,6 +232,8 @@ class TabularDataModule(SplitDataModule):
             each one's standard deviation (0: none).
         batch_size: Rows per batch, on each device.
         num_workers: Processes that load batches (0: load in the main process).
+        cache_dir: Where the table, read and checked once, is kept with its column types (read
+            again when the file or the columns above change). None: read the CSV file at every run.
         predict_path: A CSV file of rows to predict (the feature columns; the target is not
             needed; the id column names them where the file has it). None: the test split.
     """
@@ -157,6 +249,7 @@ class TabularDataModule(SplitDataModule):
         feature_noise: float = 0.0,
         batch_size: int = 64,
         num_workers: int = 0,
+        cache_dir: str | None = "data/cache",
         predict_path: str | None = None,
     ) -> None:
         super().__init__(split, batch_size, num_workers)
@@ -170,6 +263,7 @@ class TabularDataModule(SplitDataModule):
         self.id_column = id_column
         self.split_column = split_column
         self.feature_noise = feature_noise
+        self.cache_dir = Path(cache_dir) if cache_dir else None
         self.predict_path = Path(predict_path) if predict_path else None
 
     def prepare_data(self) -> None:
@@ -185,7 +279,12 @@ class TabularDataModule(SplitDataModule):
         if self.uses_bundled_data:
             write_bundled_csv(self.csv_path)
         return read_table(
-            self.csv_path, self.target_column, self.categorical_columns, self.id_column, self.split_column
+            self.csv_path,
+            self.target_column,
+            self.categorical_columns,
+            self.id_column,
+            self.split_column,
+            self.cache_dir,
         )
 
     @property
@@ -223,8 +322,11 @@ class TabularDataModule(SplitDataModule):
     @cached_property
     def vocabularies(self) -> dict[str, list[str]]:
         """Each categorical column, in the order of the model's input, with its values in the training rows, sorted."""
-        train = self.table.frame.iloc[self.split_indices.train]
-        vocabularies = {column: sorted(set(train[column])) for column in self.table.categorical_columns}
+        train = self.split_indices.train
+        frame = self.table.frame
+        vocabularies = {
+            column: sorted(frame[column].iloc[train].unique().tolist()) for column in self.table.categorical_columns
+        }
         for column, values in vocabularies.items():
             if len(values) == len(train) >= 20:
                 rank_zero_warn(

@@ -16,20 +16,23 @@ from .tabular import TabularDataModule
 
 def class_labels(column: pd.Series, path: Path) -> list[str]:
     """Each row's class label, as text; integer labels as plain integers ("02" and "2.0" are "2").
-    Numbers with a fraction are refused: they are a regression target."""
+    Numbers with a fraction are refused: they are a regression target. `column` holds numbers if
+    every cell of it is one (see `parse_table`), text otherwise."""
     require_filled(column.to_frame(), [str(column.name)], str(path))
-    numbers = pd.to_numeric(column, errors="coerce")
-    if numbers.isna().any():
+    if not pd.api.types.is_numeric_dtype(column):
         return column.tolist()
-    fractional = np.flatnonzero((numbers != numbers.round()).to_numpy())
+    numbers = column.to_numpy()
+    fractional = np.flatnonzero(numbers != np.round(numbers))
     if fractional.size:
         row = int(column.index[fractional[0]])
         raise ValueError(
-            f"{place(str(path), row)} holds {column[row]!r} in target column {column.name!r}: a number with a "
+            f"{place(str(path), row)} holds '{column[row]}' in target column {column.name!r}: a number with a "
             "fraction is not a class label. Classes are text or integers; for a continuous target, "
             "render the template with task_type=tabular_regression."
         )
-    return [str(int(number)) for number in numbers]
+    # Each distinct number is named once.
+    values, rows = np.unique(numbers, return_inverse=True)
+    return np.array([str(int(value)) for value in values], dtype=object)[rows].tolist()
 
 
 class TabularClassificationDataModule(TabularDataModule):

@@ -10,15 +10,17 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import numpy as np
 import torch
 from tokenizers import Tokenizer
 from torch.utils.data import Dataset
 
+from .cache import cache_entry, digest, write_entry
 from .classes import balanced_class_weights, class_indices
 from .corpus import write_corpus
 from .datamodule import SplitDataModule
 from .splitting import Split, SplitIndices
-from .tokens import MIN_VOCAB_SIZE, pad, pad_id, pretrained_tokenizer, token_ids, train_tokenizer
+from .tokens import MIN_VOCAB_SIZE, TokenizedTexts, pad, pad_id, pretrained_tokenizer, tokenize, train_tokenizer
 
 BUNDLED_PATH = Path("data") / "corpus.jsonl"
 SUFFIXES = {".csv": "CSV", ".tsv": "TSV", ".jsonl": "JSON Lines"}
@@ -126,40 +128,43 @@ def list_samples(path: Path, text_column: str, label_column: str, split_column: 
     return Catalog(sample_ids, texts, names, class_names, lines)
 
 
-class TextSamples(Dataset):
-    """Texts with their class index (-1: unlabelled). `word_dropout` drops each word with that
-    probability every time a text is read (training augmentation; at least one word stays)."""
+class TokenizedSamples(Dataset):
+    """The texts at `positions` of `texts`, as token ids, with their class index (-1: unlabelled).
+    `word_dropout` drops each word (all its tokens) with that probability every time a text is read
+    (training augmentation; if every word would go, none does)."""
 
-    def __init__(self, texts: list[str], labels: list[int], word_dropout: float = 0.0) -> None:
+    def __init__(
+        self, texts: TokenizedTexts, positions: Sequence[int], labels: list[int], word_dropout: float = 0.0
+    ) -> None:
         self.texts = texts
+        self.positions = list(positions)
         self.labels = labels
         self.word_dropout = word_dropout
 
     def __len__(self) -> int:
-        return len(self.texts)
+        return len(self.positions)
 
-    def __getitem__(self, index: int) -> tuple[str, int]:
-        text = self.texts[index]
+    def __getitem__(self, index: int) -> tuple[torch.Tensor, int]:
+        position = self.positions[index]
+        tokens = slice(self.texts.offsets[position], self.texts.offsets[position + 1])
+        ids = self.texts.ids[tokens]
         if self.word_dropout > 0:
-            words = text.split()
-            keep = torch.rand(len(words)) >= self.word_dropout
-            if keep.any():
-                text = " ".join(word for word, kept in zip(words, keep.tolist(), strict=True) if kept)
-        return text, self.labels[index]
+            words = self.texts.words[tokens]
+            kept = torch.rand(words.max() + 1).numpy() >= self.word_dropout
+            if kept.any():
+                ids = ids[(words < 0) | kept[words]]  # special tokens (-1) stay
+        return torch.from_numpy(ids.astype(np.int64)), self.labels[index]
 
 
-class Collate:
-    """Tokenize a batch of `(text, label)` pairs: the texts' token ids (at most `max_length` each),
-    padded to the longest of the batch, and the labels."""
+class PadBatch:
+    """`(token ids, label)` pairs as one batch: the ids, padded with `pad_id` to the longest of the
+    batch, and the labels."""
 
-    def __init__(self, tokenizer: Tokenizer, max_length: int) -> None:
-        self.tokenizer = tokenizer
-        self.max_length = max_length
-        self.pad_id = pad_id(tokenizer)
+    def __init__(self, pad_id: int) -> None:
+        self.pad_id = pad_id
 
-    def __call__(self, batch: list[tuple[str, int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        texts, labels = zip(*batch, strict=True)
-        ids = [token_ids(self.tokenizer, text, self.max_length) for text in texts]
+    def __call__(self, batch: list[tuple[torch.Tensor, int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        ids, labels = zip(*batch, strict=True)
         return pad(ids, self.pad_id), torch.tensor(labels, dtype=torch.long)
 
 
@@ -188,6 +193,9 @@ class TextClassificationDataModule(SplitDataModule):
         batch_size: Samples per batch, on each device.
         num_workers: Processes that load batches (0: load in the main process; None: from the
             CPU cores this process may use).
+        cache_dir: Where the tokenizer learnt from the training split and the token ids of every
+            text are kept (made again when the file, the split or the tokenizer's settings
+            change). None: learn the tokenizer and tokenize the texts at every run.
         predict_path: A file of texts to predict (the text column is read; labels are not needed).
             None: the test split.
     """
@@ -205,6 +213,7 @@ class TextClassificationDataModule(SplitDataModule):
         word_dropout: float = 0.1,
         batch_size: int = 64,
         num_workers: int | None = 0,
+        cache_dir: str | None = "data/cache",
         predict_path: str | None = None,
         pretrained: str | None = None,
     ) -> None:
@@ -225,6 +234,7 @@ class TextClassificationDataModule(SplitDataModule):
         self.min_frequency = min_frequency
         self.max_length = max_length
         self.word_dropout = word_dropout
+        self.cache_dir = Path(cache_dir) if cache_dir else None
         self.predict_path = Path(predict_path) if predict_path else None
         self.pretrained = pretrained
 
@@ -264,11 +274,34 @@ class TextClassificationDataModule(SplitDataModule):
     @cached_property
     def tokenizer(self) -> str:
         """The tokenizer, as its JSON (`Tokenizer.to_str()`): the pretrained model's, or learnt from
-        the training texts only."""
+        the training texts only (once: kept in the cache)."""
         if self.pretrained:
             return pretrained_tokenizer(self.pretrained).to_str()
-        texts = [self.catalog.texts[i] for i in self.split_indices.train]
-        return train_tokenizer(texts, self.vocab_size, self.min_frequency).to_str()
+        train = self.split_indices.train
+
+        def learnt() -> str:
+            texts = [self.catalog.texts[i] for i in train]
+            return train_tokenizer(texts, self.vocab_size, self.min_frequency).to_str()
+
+        if self.cache_dir is None:
+            return learnt()
+        settings = (self.text_column, self.vocab_size, self.min_frequency, digest(str(train)))
+        entry = cache_entry(self.cache_dir, self.data_path, "tokenizer", *settings)
+        if not entry.is_dir():
+            write_entry(entry, lambda folder: (folder / "tokenizer.json").write_text(learnt(), encoding="utf-8"))
+        return (entry / "tokenizer.json").read_text(encoding="utf-8")
+
+    @cached_property
+    def tokenized(self) -> TokenizedTexts:
+        """Every text of the data file as token ids, by the tokenizer (learnt or the checkpoint's)."""
+        tokenizer = Tokenizer.from_str(self.tokenizer)
+        if self.cache_dir is None:
+            return tokenize(tokenizer, self.catalog.texts, self.max_length)
+        settings = (self.text_column, digest(self.tokenizer), self.max_length)
+        entry = cache_entry(self.cache_dir, self.data_path, "tokens", *settings)
+        if not entry.is_dir():
+            write_entry(entry, tokenize(tokenizer, self.catalog.texts, self.max_length).save)
+        return TokenizedTexts.load(entry)
 
     @cached_property
     def class_names(self) -> list[str]:
@@ -285,22 +318,22 @@ class TextClassificationDataModule(SplitDataModule):
         names = [self.catalog.label_names[i] for i in positions]
         return class_indices(names, [self.sample_ids[i] for i in positions], self.class_names, self.data_path)
 
-    def split_dataset(self, positions: list[int], train: bool = False) -> TextSamples:
-        texts = [self.catalog.texts[i] for i in positions]
-        return TextSamples(texts, self.labels(positions), self.word_dropout if train else 0.0)
+    def split_dataset(self, positions: list[int], train: bool = False) -> TokenizedSamples:
+        dropout = self.word_dropout if train else 0.0
+        return TokenizedSamples(self.tokenized, positions, self.labels(positions), dropout)
 
-    def prediction_dataset(self) -> tuple[TextSamples, list[str]]:
-        if self.predict_path is None:
-            dataset = self.split_dataset(self.split_indices.test)
-        else:
-            texts = read_texts(self.predict_path, self.text_column)
-            # Unlabelled: -1 stands for "no class".
-            dataset = TextSamples(texts, [-1] * len(texts))
+    def prediction_dataset(self) -> tuple[TokenizedSamples, list[str]]:
         # A text is named by itself in the predictions.
-        return dataset, dataset.texts
+        if self.predict_path is None:
+            positions = self.split_indices.test
+            return self.split_dataset(positions), [self.catalog.texts[i] for i in positions]
+        texts = read_texts(self.predict_path, self.text_column)
+        tokenized = tokenize(Tokenizer.from_str(self.tokenizer), texts, self.max_length)
+        # Unlabelled: -1 stands for "no class".
+        return TokenizedSamples(tokenized, range(len(texts)), [-1] * len(texts)), texts
 
-    def collate_fn(self) -> Collate:
+    def collate_fn(self) -> PadBatch:
         if self.loader_workers() > 0:
-            # The tokenizer was trained with threads: let forked workers tokenize without them.
+            # Texts were tokenized with threads: without this, the tokenizers library warns in every forked worker.
             os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        return Collate(Tokenizer.from_str(self.tokenizer), self.max_length)
+        return PadBatch(pad_id(Tokenizer.from_str(self.tokenizer)))

@@ -1,14 +1,18 @@
 """The tokenizer, learnt from the training texts or a pretrained model's, and how any text becomes
 the model's input.
 
-`token_ids` and `pad` are the one place where texts become token ids and batches of them, for
-training, `predict`, the Python API and `serve`; the exported `tokenizer.json` does the same.
+`token_ids` (one text) and `tokenize` (many, with the tokenizer's parallel batch encoding) are the
+one place where texts become token ids, and `pad` where they become batches, for training,
+`predict`, the Python API and `serve`; the exported `tokenizer.json` does the same.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
 import torch
 from tokenizers import Tokenizer, decoders, models, normalizers, pre_tokenizers, trainers
 from torch.nn.utils.rnn import pad_sequence
@@ -16,6 +20,8 @@ from torch.nn.utils.rnn import pad_sequence
 PAD_TOKEN = "<pad>"
 # The smallest vocabulary the byte-level tokenizer can have: 256 bytes and the pad token.
 MIN_VOCAB_SIZE = 257
+# Texts that `tokenize` encodes at once: their encodings (offsets, masks) take many times the memory of the ids.
+TEXTS_PER_BATCH = 10_000
 
 
 def train_tokenizer(texts: Sequence[str], vocab_size: int, min_frequency: int) -> Tokenizer:
@@ -76,6 +82,45 @@ def token_ids(tokenizer: Tokenizer, text: str, max_length: int) -> torch.Tensor:
     if not ids:
         raise ValueError("The text is empty (or only whitespace): there is nothing to classify.")
     return torch.tensor(ids, dtype=torch.long)
+
+
+class TokenizedTexts(NamedTuple):
+    """Texts as token ids, one after the other: text i is `ids[offsets[i]:offsets[i + 1]]`. Each
+    token's word (`words`, numbered from 0 in each text; -1: a special token, of no word) is a word
+    as the tokenizer's pre-tokenizer splits the text (the learnt byte-level one: a run of letters or
+    digits with the space before it, or of punctuation)."""
+
+    ids: np.ndarray  # int32
+    offsets: np.ndarray  # int64, one more than the texts
+    words: np.ndarray  # int32, one per token
+
+    def save(self, folder: Path) -> None:
+        for name, values in self._asdict().items():
+            np.save(folder / f"{name}.npy", values)
+
+    @classmethod
+    def load(cls, folder: Path) -> TokenizedTexts:
+        """The arrays that `save` wrote to `folder`, memory-mapped: read from disk when used, shared by
+        processes. Plain arrays over the mapped memory: numpy's memmap class slows every indexing down."""
+        return cls(*(np.load(folder / f"{name}.npy", mmap_mode="r").view(np.ndarray) for name in cls._fields))
+
+
+def tokenize(tokenizer: Tokenizer, texts: Sequence[str], max_length: int) -> TokenizedTexts:
+    """The ids of the first `max_length` tokens of each text, as `token_ids` gives them one text at a time."""
+    batch_tokenizer = Tokenizer.from_str(tokenizer.to_str())
+    batch_tokenizer.no_padding()  # a pretrained tokenizer pads a batch to its longest text
+    parts = []
+    for start in range(0, len(texts), TEXTS_PER_BATCH):
+        encodings = batch_tokenizer.encode_batch(list(texts[start : start + TEXTS_PER_BATCH]))
+        lengths = np.array([min(len(encoding.ids), max_length) for encoding in encodings], dtype=np.int64)
+        if not lengths.all():
+            empty = texts[start + int(np.argmin(lengths))]
+            raise ValueError(f"The text {empty!r} has no tokens: there is nothing to classify.")
+        ids = (i for encoding in encodings for i in encoding.ids[:max_length])
+        words = (-1 if word is None else word for encoding in encodings for word in encoding.word_ids[:max_length])
+        parts.append((np.fromiter(ids, np.int32, lengths.sum()), np.fromiter(words, np.int32, lengths.sum()), lengths))
+    ids, words, lengths = (np.concatenate(arrays) for arrays in zip(*parts, strict=True))
+    return TokenizedTexts(ids=ids, offsets=np.concatenate([[0], np.cumsum(lengths)]), words=words)
 
 
 def pad(sequences: Sequence[torch.Tensor], pad_id: int) -> torch.Tensor:
