@@ -12,7 +12,8 @@ first's cache:
 - loader / in memory: samples/s of the shipped training DataLoader, over up to `--batches`
   batches, against a DataLoader with the same batch size over those samples held in a Python list,
   collated one by one by the data module's collation (the second run);
-- peak RSS of the second run's process, which then reads one whole epoch of training batches.
+- peak RSS of the second run's process once it has read one whole epoch of training batches
+  (before the loader comparison, whose list of samples would count).
 
 Prints a Markdown table and writes it, with a plot, to `--out` (scaling.md, scaling.png).
 """
@@ -80,7 +81,9 @@ def write_lines(path: Path, count: int) -> str:
         writer.writerow(["text", "label"])
         for _ in range(count):
             topic = generator.randrange(len(TOPICS))
-            words = [WORDS[generator.randrange(topic * 500, topic * 500 + 500)] for _ in range(generator.randint(8, 30))]
+            words = [
+                WORDS[generator.randrange(topic * 500, topic * 500 + 500)] for _ in range(generator.randint(8, 30))
+            ]
             writer.writerow([" ".join(words), TOPICS[topic]])
     return "--data.data_path"
 
@@ -96,7 +99,6 @@ def child(data_arg: str, data_path: str, batches: int, measure_loader: bool) -> 
     """One run, in a fresh process: prints the JSON of its figures."""
     import importlib
 
-    import torch
     from torch.utils.data import DataLoader
 
     start = time.perf_counter()
@@ -111,6 +113,9 @@ def child(data_arg: str, data_path: str, batches: int, measure_loader: bool) -> 
     ready = time.perf_counter()
     figures = {"import_s": imported - start, "startup_s": ready - imported, "samples": len(datamodule.train_dataset)}
     if measure_loader:
+        for _ in loader:  # a whole epoch, as a run reads it: every training row of the cache is read once
+            pass
+        figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
         def rate(source) -> float:
             clock = time.perf_counter()
@@ -127,10 +132,6 @@ def child(data_arg: str, data_path: str, batches: int, measure_loader: bool) -> 
         in_memory = DataLoader(held, batch_size=datamodule.batch_size, shuffle=True, collate_fn=datamodule.collate_fn())
         memory = [rate(in_memory) for _ in range(3)]
         figures |= {"loader": sorted(shipped)[1], "in_memory": sorted(memory)[1]}
-        del held, in_memory
-        for _ in loader:  # a whole epoch, as a run reads it: every row of the cache is read once
-            pass
-    figures["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(figures))
 
 
@@ -224,7 +225,6 @@ def main() -> None:
     print(table)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "scaling.md").write_text(table + "\n")
-    (args.out / "scaling.json").write_text(json.dumps(rows, indent=1))
     plot(rows, args.out / "scaling.png")
 
 

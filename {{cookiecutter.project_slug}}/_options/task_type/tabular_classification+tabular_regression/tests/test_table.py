@@ -173,6 +173,13 @@ def test_cached_and_uncached_tables_give_the_same_batches(data_args: list[str], 
     for dataset in others:
         for values, expected in zip([*dataset.inputs, dataset.targets], [*first.inputs, first.targets], strict=True):
             torch.testing.assert_close(values, expected, rtol=0, atol=0)
+    # A batch read at once holds the rows read one by one.
+    inputs, targets = first.__getitems__([2, 0])
+    for position, index in enumerate([2, 0]):
+        row_inputs, row_target = first[index]
+        for values, expected in zip(inputs, row_inputs, strict=True):
+            torch.testing.assert_close(values[position], expected, rtol=0, atol=0)
+        torch.testing.assert_close(targets[position], row_target, rtol=0, atol=0)
 
 
 def set_cell(row: int, column: str, value: object) -> pd.DataFrame:

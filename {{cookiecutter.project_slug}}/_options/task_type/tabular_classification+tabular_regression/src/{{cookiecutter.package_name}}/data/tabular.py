@@ -194,7 +194,8 @@ def read_table(
 
 
 class TabularRows(Dataset):
-    """Encoded rows: `((the model's inputs, in its order), target)` each."""
+    """Encoded rows: `((the model's inputs, in its order), target)` each. The DataLoader reads a
+    whole batch at once (`__getitems__`): one indexing of each tensor instead of one per row."""
 
     def __init__(self, inputs: dict[str, torch.Tensor], targets: torch.Tensor) -> None:
         self.inputs = tuple(inputs.values())
@@ -205,6 +206,9 @@ class TabularRows(Dataset):
 
     def __getitem__(self, index: int) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
         return tuple(values[index] for values in self.inputs), self.targets[index]
+
+    def __getitems__(self, indices: list[int]) -> tuple[tuple[torch.Tensor, ...], torch.Tensor]:
+        return tuple(values[indices] for values in self.inputs), self.targets[indices]
 
 
 class TabularDataModule(SplitDataModule):
