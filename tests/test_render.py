@@ -34,6 +34,7 @@ COMMON_FILES = {
     "src/{package}/__init__.py",
     "src/{package}/__main__.py",
     "src/{package}/cli.py",
+    "src/{package}/data/atomic.py",
     "src/{package}/data/datamodule.py",
     "src/{package}/data/splits.py",
     "src/{package}/data/splitting.py",
@@ -68,7 +69,6 @@ OPTION_FILES = {
         "tests/test_cache.py",
         "src/{package}/data/classes.py",
         "src/{package}/models/classification.py",
-        "src/{package}/data/atomic.py",
         "src/{package}/data/__init__.py",
         "src/{package}/data/cache.py",
         "src/{package}/data/class_folders.py",
@@ -91,7 +91,6 @@ OPTION_FILES = {
     ("task_type", "image_segmentation"): {
         "tests/image_requests.py",
         "tests/test_cache.py",
-        "src/{package}/data/atomic.py",
         "src/{package}/data/__init__.py",
         "src/{package}/data/cache.py",
         "src/{package}/data/images.py",
@@ -114,7 +113,6 @@ OPTION_FILES = {
     ("task_type", "tabular_classification"): {
         "src/{package}/data/classes.py",
         "src/{package}/data/__init__.py",
-        "src/{package}/data/atomic.py",
         "src/{package}/data/bundled.py",
         "src/{package}/data/cache.py",
         "src/{package}/data/classification.py",
@@ -135,7 +133,6 @@ OPTION_FILES = {
     },
     ("task_type", "tabular_regression"): {
         "src/{package}/data/__init__.py",
-        "src/{package}/data/atomic.py",
         "src/{package}/data/bundled.py",
         "src/{package}/data/cache.py",
         "src/{package}/data/regression.py",
@@ -156,7 +153,6 @@ OPTION_FILES = {
     ("task_type", "text_classification"): {
         "src/{package}/data/classes.py",
         "src/{package}/models/classification.py",
-        "src/{package}/data/atomic.py",
         "src/{package}/data/__init__.py",
         "src/{package}/data/cache.py",
         "src/{package}/data/corpus.py",

@@ -15,6 +15,11 @@ from torch.utils.data import DataLoader, Dataset, Sampler, default_convert
 from .splitting import Split, SplitIndices
 
 
+def available_cores() -> int:
+    """The CPU cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def reads_batches(dataset: Dataset | None) -> bool:
     """Whether `dataset` reads a whole batch at once: its `__getitems__(indices)` returns the batch."""
     return hasattr(dataset, "__getitems__")
@@ -101,9 +106,8 @@ class SplitDataModule(LightningDataModule):
             return self.num_workers
         if reads_batches(dataset):
             return 0
-        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
         devices_here = self.trainer.num_devices if self.trainer is not None else 1
-        return max(0, cores // devices_here - 1)
+        return max(0, available_cores() // devices_here - 1)
 
     def _evaluation_sampler(self, dataset: Dataset) -> Sampler | None:
         """Under DDP, give each evaluated sample to exactly one process.

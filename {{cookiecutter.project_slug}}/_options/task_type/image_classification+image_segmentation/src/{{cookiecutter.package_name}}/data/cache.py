@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
 from contextlib import nullcontext
@@ -31,6 +29,9 @@ import torch
 from rich.progress import MofNCompleteColumn, Progress
 from torch.utils.data import Dataset
 
+from .atomic import write_file
+from .datamodule import available_cores
+
 # Fewer files than this are checked or decoded in this process: starting processes would cost more.
 PARALLEL_FROM = 512
 CHUNK = 256  # files handed to a process at a time
@@ -38,15 +39,15 @@ CHUNK = 256  # files handed to a process at a time
 Stamp = tuple[int, ...]
 
 
-def cores() -> int:
-    """The CPU cores this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
 def folder_name(data_dir: Path) -> str:
     """A data folder's name in the cache: its name and a digest of its absolute path (two folders
     of one name do not share a cache)."""
     return f"{data_dir.name}-{hashlib.sha256(str(data_dir.resolve()).encode()).hexdigest()[:8]}"
+
+
+def checked_store(cache_dir: Path | None, data_dir: Path) -> Path | None:
+    """Where what checking the files of `data_dir` found is kept (see `checked_files`); None without a cache."""
+    return cache_dir / f"{folder_name(data_dir)}-checked.json" if cache_dir else None
 
 
 def _stat_all(files: Sequence[Path]) -> list[Stamp]:
@@ -93,8 +94,8 @@ def _apply(function: Callable, items: Sequence) -> list:
 def map_files(function: Callable, items: Sequence[tuple], description: str) -> Iterator:
     """`function(*item)` for each item in turn (or the ValueError it raised), computed on every core
     when there are many, with a progress bar counting the files."""
-    parallel = len(items) >= PARALLEL_FROM and cores() > 1
-    pool: Executor | nullcontext = ProcessPoolExecutor(cores()) if parallel else nullcontext()
+    parallel = len(items) >= PARALLEL_FROM and available_cores() > 1
+    pool: Executor | nullcontext = ProcessPoolExecutor(available_cores()) if parallel else nullcontext()
     chunks = [items[start : start + CHUNK] for start in range(0, len(items), CHUNK)]
     with pool, Progress(*Progress.get_default_columns(), MofNCompleteColumn(), disable=not parallel) as progress:
         task = progress.add_task(description, total=len(items))
@@ -136,21 +137,8 @@ def checked_files(
             for sample_id, stamp, result in zip(sample_ids, sample_stamps, results, strict=True)
             if not isinstance(result, ValueError)
         }
-        store.parent.mkdir(parents=True, exist_ok=True)
-        write_atomically(store, lambda staging: staging.write_text(json.dumps(kept)))
+        write_file(store, lambda staging: staging.write_text(json.dumps(kept)))
     return results
-
-
-def write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Have `write` fill a temporary file beside `path`, then rename it to `path`."""
-    handle, staging = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
-    os.close(handle)
-    try:
-        write(Path(staging))
-        os.replace(staging, path)
-    except BaseException:
-        Path(staging).unlink(missing_ok=True)
-        raise
 
 
 def _as_array(read: Callable[[Path], torch.Tensor], path: Path) -> np.ndarray:
@@ -209,8 +197,8 @@ def cached_array(
         array.flush()
 
     rows = json.dumps([[sample_id, stamp] for sample_id, stamp in zip(sample_ids, sample_stamps, strict=True)])
-    write_atomically(path.with_suffix(".json"), lambda staging: staging.write_text(rows))
-    write_atomically(path, fill)
+    write_file(path.with_suffix(".json"), lambda staging: staging.write_text(rows))
+    write_file(path, fill)
     for stale in folder.glob(f"{name}-*"):
         if stale.stem != key:
             stale.unlink(missing_ok=True)

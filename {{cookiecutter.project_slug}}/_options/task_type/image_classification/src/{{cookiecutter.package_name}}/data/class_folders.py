@@ -13,7 +13,7 @@ from PIL import Image, UnidentifiedImageError
 from torch.utils.data import Dataset
 
 from ..models.backbones import pretrained_image_size
-from .cache import MappedRows, Pairs, Stamp, cached_array, checked_files, folder_name, stamps
+from .cache import MappedRows, Pairs, Stamp, cached_array, checked_files, checked_store, folder_name, stamps
 from .classes import balanced_class_weights, class_indices
 from .datamodule import SplitDataModule
 from .digits import write_digits
@@ -160,8 +160,7 @@ class ImageClassificationDataModule(SplitDataModule):
         # The linked values need the catalog before the trainer calls prepare_data.
         if self.uses_bundled_data:
             write_digits(self.data_dir)
-        checked = self.cache_dir / f"{folder_name(self.data_dir)}-checked.json" if self.cache_dir else None
-        return list_images(self.data_dir, checked)
+        return list_images(self.data_dir, checked_store(self.cache_dir, self.data_dir))
 
     @property
     def sample_ids(self) -> list[str]:

@@ -14,7 +14,7 @@ from PIL import Image
 from torch.utils.data import Dataset
 
 from . import shapes
-from .cache import MappedRows, Pairs, Stamp, cached_array, checked_files, folder_name, stamps
+from .cache import MappedRows, Pairs, Stamp, cached_array, checked_files, checked_store, folder_name, stamps
 from .datamodule import SplitDataModule
 from .images import IMAGE_SUFFIXES, ImageSource, files_by_name, open_image, read_image
 from .splitting import Split, SplitIndices
@@ -305,8 +305,7 @@ class ImageSegmentationDataModule(SplitDataModule):
         # The linked values need the catalog before the trainer calls prepare_data.
         if self.uses_bundled_data:
             shapes.write_shapes(self.data_dir)
-        checked = self.cache_dir / f"{folder_name(self.data_dir)}-checked.json" if self.cache_dir else None
-        return list_samples(self.data_dir, self.ignore_index, checked)
+        return list_samples(self.data_dir, self.ignore_index, checked_store(self.cache_dir, self.data_dir))
 
     @property
     def sample_ids(self) -> list[str]:

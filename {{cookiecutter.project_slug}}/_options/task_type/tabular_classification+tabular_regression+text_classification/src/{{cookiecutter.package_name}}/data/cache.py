@@ -10,11 +10,11 @@ device) may build it at once and all end up reading one complete entry.
 from __future__ import annotations
 
 import hashlib
-import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+from .atomic import write_folder
 
 
 def digest(text: str) -> str:
@@ -30,21 +30,9 @@ def cache_entry(cache_dir: Path, data_file: Path, kind: str, *settings: object) 
 
 
 def write_entry(entry: Path, fill: Callable[[Path], None]) -> None:
-    """Have `fill` write the files of `entry` into an empty folder, then move it into place and
-    delete the entries it replaces (same data file and kind, another fingerprint)."""
-    entry.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{entry.name}-", dir=entry.parent))
-    try:
-        fill(staging)
-        try:
-            os.replace(staging, entry)
-        except OSError:
-            if not entry.is_dir():
-                raise
-            shutil.rmtree(staging)  # another process moved the same entry into place first
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    """Have `fill` write the files of `entry` (see `write_folder`), then delete the entries it
+    replaces (same data file and kind, another fingerprint)."""
+    write_folder(entry, fill)
     prefix = entry.name.rsplit("-", 1)[0]
     for stale in entry.parent.glob(f"{prefix}-*"):
         if stale != entry and stale.name.rsplit("-", 1)[0] == prefix:

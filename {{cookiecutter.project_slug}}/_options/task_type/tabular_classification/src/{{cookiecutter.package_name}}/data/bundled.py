@@ -48,4 +48,5 @@ def wine_frame() -> pd.DataFrame:
 
 def write_bundled_csv(path: Path) -> None:
     """Write the wine data to `path` unless it is already there (idempotent, atomic)."""
-    write_file(path, lambda file: wine_frame().to_csv(file, index=False))
+    if not path.is_file():
+        write_file(path, lambda staging: wine_frame().to_csv(staging, index=False))

@@ -44,4 +44,5 @@ def diabetes_frame() -> pd.DataFrame:
 
 def write_bundled_csv(path: Path) -> None:
     """Write the diabetes CSV to `path` unless it is already there (idempotent, atomic)."""
-    write_file(path, lambda file: diabetes_frame().to_csv(file, index=False))
+    if not path.is_file():
+        write_file(path, lambda staging: diabetes_frame().to_csv(staging, index=False))

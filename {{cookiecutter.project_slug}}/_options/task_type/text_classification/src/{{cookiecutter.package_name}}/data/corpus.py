@@ -406,5 +406,6 @@ def split_corpus(samples: list[dict[str, str]], seed: int = SEED) -> list[dict[s
 
 def write_corpus(path: Path) -> None:
     """Write the corpus to `path` (JSON Lines) unless it is already there (idempotent, atomic)."""
-    lines = (json.dumps(sample) + "\n" for sample in split_corpus(generate_corpus()))
-    write_file(path, lambda file: file.writelines(lines))
+    if not path.is_file():
+        lines = (json.dumps(sample) + "\n" for sample in split_corpus(generate_corpus()))
+        write_file(path, lambda staging: staging.write_text("".join(lines), encoding="utf-8"))

@@ -1,4 +1,6 @@
-"""Write a folder of bundled data so that no process ever sees it half written."""
+"""Write files and folders so that no process ever sees them half written: each is written under a
+temporary name beside its place and renamed into it in one step, so several processes (one per
+device) may write the same one at once."""
 
 from __future__ import annotations
 
@@ -9,6 +11,19 @@ from collections.abc import Callable
 from pathlib import Path
 
 COMPLETE_MARKER = ".complete"
+
+
+def write_file(path: Path, write: Callable[[Path], None]) -> None:
+    """Have `write` fill a temporary file beside `path`, then rename it to `path` (replacing it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, staging = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=path.suffix, dir=path.parent)
+    os.close(handle)
+    try:
+        write(Path(staging))
+        os.replace(staging, path)
+    except BaseException:
+        Path(staging).unlink(missing_ok=True)
+        raise
 
 
 def write_folder(root: Path, fill: Callable[[Path], None]) -> None:
