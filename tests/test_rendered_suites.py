@@ -2,7 +2,9 @@
 by default for a covering set of variants (every pair of option values at least once), for every
 valid variant with --all-variants; its slow, multi-process tests (resume after SIGKILL, SLURM
 requeue, DDP, sweep workers, export, serve over HTTP, the README's snippets) and the tests of its checkpoint as a
-deployed model, which depend on the task alone, for one variant of each task."""
+deployed model, which depend on the task alone, for one variant of each task. The slow tests that
+kill a run and resume it depend on the logger too: they run for every logger value, those that the
+task variants lack with the suite of one covering variant each."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from .rendered import install, run_suite
-from .variants import TEMPLATE_CONTEXT
+from .variants import KILL_MARKER, TEMPLATE_CONTEXT, kill_variants, one_variant_per_task, valid_variants
 
 # Slow tests of the machinery every task shares (nothing of the task's own code takes part): they
 # run with the first task's slow tests only.
@@ -34,7 +36,10 @@ def bake_and_run(cookies, variant: dict[str, str], tmp_path: Path, *pytest_args:
 
 @pytest.mark.rendered_suite
 def test_rendered_suite_passes(cookies, suite_variant: dict[str, str], tmp_path: Path) -> None:
-    bake_and_run(cookies, suite_variant, tmp_path, "-m", "not slow and not gpu and not deploy")
+    selection = "not slow and not gpu and not deploy"
+    if suite_variant in kill_variants():
+        selection = f"({selection}) or {KILL_MARKER}"
+    bake_and_run(cookies, suite_variant, tmp_path, "-m", selection)
 
 
 @pytest.mark.rendered_suite
@@ -43,3 +48,11 @@ def test_rendered_slow_and_deployment_tests_pass(cookies, task_variant: dict[str
     if task_variant["task_type"] != TEMPLATE_CONTEXT["task_type"][0]:
         selection += ["-k", f"not ({' or '.join(SHARED_MACHINERY_TESTS)})"]
     bake_and_run(cookies, task_variant, tmp_path, *selection)
+
+
+def test_every_logger_value_runs_the_kill_tests_in_one_suite() -> None:
+    """Once: with the slow tests of the task variants (which give each task its first logger value),
+    or in the suite of one of kill_variants."""
+    loggers = {variant["logger"] for variant in one_variant_per_task(valid_variants())}
+    loggers = [*loggers, *(variant["logger"] for variant in kill_variants())]
+    assert sorted(loggers) == sorted(TEMPLATE_CONTEXT["logger"])

@@ -71,3 +71,22 @@ def covering_variants(variants: list[dict[str, str]]) -> list[dict[str, str]]:
         chosen.append(best)
         uncovered -= value_pairs(best)
     return chosen
+
+
+# The rendered project's marker of its slow tests that kill a run outright and resume it: whether the
+# run goes on is the logger's affair too, so they run with every value of the logger option.
+KILL_MARKER = "kill"
+# The task of the suites that run them for the logger values that the task variants lack: its fits are the quickest.
+KILL_TASK = "tabular_classification"
+
+
+def kill_variants() -> list[dict[str, str]]:
+    """The covering variants (whose suites every run of the template's tests has, with --all-variants
+    too) whose suites also run the KILL_MARKER tests: one for each logger value that the variants of
+    `one_variant_per_task`, whose slow tests run them, do not have; of KILL_TASK where one is."""
+    done = {variant["logger"] for variant in one_variant_per_task(valid_variants())}
+    chosen: dict[str, dict[str, str]] = {}
+    for variant in sorted(covering_variants(valid_variants()), key=lambda variant: variant["task_type"] != KILL_TASK):
+        if variant["logger"] not in done:
+            chosen.setdefault(variant["logger"], variant)
+    return list(chosen.values())

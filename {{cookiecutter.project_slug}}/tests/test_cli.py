@@ -16,12 +16,15 @@ import torch
 from lightning.pytorch import Callback, Trainer
 
 from {{ cookiecutter.package_name }} import load_model
-from {{ cookiecutter.package_name }}.cli import default_precision, main
+from {{ cookiecutter.package_name }}.cli import TRACEBACK_VARIABLE, default_precision, main
 from {{ cookiecutter.package_name }}.data import LINKED_TO_MODEL
 from {{ cookiecutter.package_name }}.prediction import CSVPredictionWriter
 from {{ cookiecutter.package_name }}.runs import run_dir
 
 from .conftest import FAKE_SECRET, DefaultBuild, TrainedRun
+
+# A mistake in the options that surfaces once training starts: the optimizer refuses it.
+NEGATIVE_LR = ["--model.init_args.optimizer.init_args.lr", "-1"]
 
 
 @pytest.mark.parametrize("subcommand", ["fit", "validate", "test", "predict"])
@@ -53,6 +56,48 @@ def test_the_command_runs_from_any_folder_with_its_packaged_configs(tmp_path: Pa
     assert run.returncode == 0, run.stderr
     assert run.stdout.startswith("usage: python -m {{ cookiecutter.package_name }} [options] fit")
     assert type(main([], run=False).model).__name__ in run.stdout  # the model the packaged model.yaml names
+
+
+@pytest.mark.slow  # the installed command, in a shell
+def test_the_installed_command_succeeds_and_a_mistake_ends_in_one_line(data_args: list[str], tmp_path: Path) -> None:
+    command = Path(sys.executable).parent / "{{ cookiecutter.project_slug }}"
+    assert command.is_file(), "the project's console script is not installed in this environment"
+    options = " ".join(data_args)
+    # As a shell, a Makefile or a job script chain commands: on the exit status.
+    chained = subprocess.run(
+        f"{command} fit {options} --trainer.fast_dev_run 1 && echo chained",
+        shell=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert chained.returncode == 0, chained.stderr[-3000:]
+    assert chained.stdout.splitlines()[-1] == "chained"
+
+    mistake = [str(command), "fit", *data_args, *NEGATIVE_LR]
+    failed = subprocess.run(mistake, cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert failed.returncode == 1
+    assert "Traceback" not in failed.stderr
+    assert failed.stderr.splitlines()[-1] == "error: Invalid learning rate: -1.0"
+    assert not list(tmp_path.rglob("config.yaml")), "the failed run left its folder behind"
+    env = os.environ | {TRACEBACK_VARIABLE: "1"}
+    shown = subprocess.run(mistake, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert shown.returncode == 1
+    assert "Traceback" in shown.stderr
+
+
+def test_the_optimizer_is_the_models_option_alone(data_args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    # LightningCLI's own --optimizer would replace the model's optimizer, schedule and parameter groups.
+    for option in (["--optimizer", "SGD"], ["--optimizer=SGD"], ["--lr_scheduler.class_path", "StepLR"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(["fit", *data_args, *option])
+        assert exit_info.value.code == 2
+        assert "--model.init_args." in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["fit", "--help"])
+    shown = capsys.readouterr().out
+    assert "--optimizer" not in shown and "--lr_scheduler" not in shown
 
 
 def test_precision_follows_the_accelerator(data_args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:

@@ -35,6 +35,7 @@ def test_readme_python_snippet_runs_as_written(number: int, trained_run: Trained
     checkpoints.mkdir(parents=True)
     for name in ("best.ckpt", "last.ckpt"):
         shutil.copy(trained_run.folder / "checkpoints" / name, checkpoints / name)
+    shutil.copy(trained_run.folder / "run.yaml", checkpoints.parent)  # its fit finished
     # The files the snippet names, made from the tests' own inputs of the same kind.
     _, sources, _ = write_predict_inputs(tmp_path / "inputs")
     examples = {Path(str(source)).suffix: Path(str(source)) for source in sources if Path(str(source)).is_file()}

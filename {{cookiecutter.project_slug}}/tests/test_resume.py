@@ -15,7 +15,9 @@ from {{ cookiecutter.package_name }}.cli import main
 
 from .processes import plugin, run_cli
 
-pytestmark = pytest.mark.slow  # it runs the command line in other processes, and short fits
+# Slow: it runs the command line in other processes, and short fits. Whether a killed run goes on
+# is up to the logger too (each one names and opens its runs its own way): `pytest -m kill`.
+pytestmark = [pytest.mark.slow, pytest.mark.kill]
 EPOCHS = 3
 KILLED_IN_EPOCH = 2  # 0-based: the last epoch, after its middle batch
 

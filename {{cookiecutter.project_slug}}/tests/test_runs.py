@@ -4,7 +4,10 @@ the project's own configuration raises no warning."""
 
 from __future__ import annotations
 
+import os
+import time
 import warnings
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -12,7 +15,9 @@ import torch
 import yaml
 
 from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.runs import run_dir
+from {{ cookiecutter.package_name }}.runs import find_checkpoint, run_dir, write_summary
+
+from .conftest import TrainedRun
 
 # What a short fit on the tiny data needs: a warning about them comes from the test, not the project.
 SHORT_FIT = ["--trainer.max_epochs", "1", "--trainer.log_every_n_steps", "1", "--trainer.enable_progress_bar", "false"]
@@ -84,3 +89,75 @@ def test_every_command_keeps_its_config_in_its_own_folder_and_raises_no_warning(
                 assert (folder / "plots" / "learning_curves.png").is_file()
     raised = [str(warning.message) for warning in caught]
     assert [message for message in raised if not any(known in message for known in NOT_THE_PROJECTS)] == []
+
+
+def test_the_config_keeps_what_was_asked_and_the_summary_what_the_run_resolved(trained_run: TrainedRun) -> None:
+    # `precision: null` is resolved at run time (bf16 on a recent GPU): a config run again on a GPU must not get fp32.
+    assert saved_config(trained_run.folder)["trainer"]["precision"] is None
+    summary = yaml.safe_load((trained_run.folder / "run.yaml").read_text())
+    assert summary["precision"] == trained_run.cli.trainer.precision == "32-true"
+    assert summary["command"] == "fit"
+    assert summary["status"] == "finished"
+
+
+def test_every_file_a_run_writes_ends_its_lines_with_a_newline_alone(trained_run: TrainedRun) -> None:
+    # The CSV logger's metrics files are Lightning's: its csv module ends their lines with \r\n.
+    written = [
+        path
+        for path in trained_run.folder.rglob("*")
+        if path.suffix in (".csv", ".yaml", ".json", ".html") and not path.name.startswith("metrics")
+    ]
+    assert any(path.name == "splits.csv" for path in written)
+    for path in written:
+        assert b"\r\n" not in path.read_bytes(), path
+
+
+def test_a_run_without_a_logger_trains(data_args: list[str]) -> None:
+    cli = main(["fit", *data_args, *SHORT_FIT, "--trainer.logger", "false"])
+    assert cli.trainer.state.finished
+    assert (run_dir(cli.trainer) / "checkpoints" / "best.ckpt").is_file()
+
+
+def test_the_runs_folder_is_one_setting_that_every_run_follows(data_args: list[str], isolated: Path) -> None:
+    fit = main(["fit", *data_args, *SHORT_FIT, "--trainer.default_root_dir", "elsewhere"])
+    folder = run_dir(fit.trainer).resolve()
+    assert (isolated / "elsewhere") in folder.parents
+    # The logger's own files too: nothing lands in the packaged default, runs/.
+    assert not (isolated / "runs").exists() or not any((isolated / "runs").iterdir())
+    validate = ["validate", *data_args, *SHORT_FIT[2:], "--trainer.default_root_dir", "elsewhere"]
+    evaluated = main([*validate, "--ckpt_path", "best"])
+    assert evaluated.config.validate.ckpt_path == str(folder.relative_to(isolated) / "checkpoints" / "best.ckpt")
+    assert (isolated / "elsewhere") in run_dir(evaluated.trainer).resolve().parents
+
+
+def test_a_fit_that_fails_before_its_first_step_leaves_no_folder(data_args: list[str], isolated: Path) -> None:
+    with pytest.raises(ValueError, match="Invalid learning rate"):
+        main(["fit", *data_args, *SHORT_FIT, "--model.init_args.optimizer.init_args.lr", "-1"])
+    assert not list(isolated.rglob("config.yaml"))
+    assert not [path for path in isolated.rglob("version_*") if path.is_dir()]
+
+
+def fake_run(folder: Path, age: float, finished: bool) -> None:
+    """A run folder with a best and a last checkpoint, written `age` seconds ago."""
+    (folder / "checkpoints").mkdir(parents=True)
+    for name in ("best", "last"):
+        checkpoint = folder / "checkpoints" / f"{name}.ckpt"
+        checkpoint.write_bytes(b"")
+        os.utime(checkpoint, (time.time() - age, time.time() - age))
+    write_summary(folder, command="fit", status="finished" if finished else "running")
+    if finished:
+        write_summary(folder, finished=datetime.fromtimestamp(time.time() - age, timezone.utc).isoformat())
+
+
+def test_best_is_the_best_checkpoint_of_the_run_that_finished_last(
+    isolated: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_run(isolated / "runs" / "older", age=300, finished=True)
+    fake_run(isolated / "runs" / "newer", age=200, finished=True)
+    fake_run(isolated / "runs" / "stopped", age=100, finished=False)
+    fake_run(isolated / "runs" / "sweeps" / "study" / "trial_0", age=0, finished=True)
+    assert find_checkpoint("best", "runs") == str(Path("runs/newer/checkpoints/best.ckpt"))
+    # Every command that resolves the word says which file it took.
+    assert capsys.readouterr().err.strip() == "--ckpt_path best: runs/newer/checkpoints/best.ckpt"
+    # `last` is what a stopped run resumes from: the newest, finished or not; never a trial's.
+    assert find_checkpoint("last", "runs") == str(Path("runs/stopped/checkpoints/last.ckpt"))

@@ -20,7 +20,7 @@ from PIL import Image
 from sqlalchemy.exc import SQLAlchemyError
 
 from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.runs import run_dir
+from {{ cookiecutter.package_name }}.runs import find_checkpoint, run_dir
 
 from .processes import PROJECT_ROOT
 
@@ -51,6 +51,9 @@ def test_a_study_ends_with_its_trials_best_config_and_plots(data_args: list[str]
     runs = [Path(row["run"]) for row in trials]
     assert len(set(runs)) == 3, "trials shared a run folder"
     for row, run in zip(trials, runs, strict=True):
+        # Among the study's files, apart from the user's runs; judged on validation, never tested.
+        assert Path(f"runs/sweeps/default/trial_{row['number']}") in run.parents
+        assert not (run / "report.html").exists(), "a trial was tested"
         config = yaml.safe_load((run / "config.yaml").read_text())
         # The trial's values are in its run's config, as the task's search space names them.
         assert config["model"]["init_args"]["optimizer"]["init_args"]["lr"] == pytest.approx(float(row[LR]))
@@ -61,6 +64,13 @@ def test_a_study_ends_with_its_trials_best_config_and_plots(data_args: list[str]
     for name in ("optimization_history.png", "param_importances.png"):
         with Image.open(Path("runs/sweeps/default") / name) as image:
             assert min(image.size) >= 200, name
+    # The one look at the test split: the best trial's checkpoint, once the study has its trials.
+    (tested,) = Path("runs/sweeps/default/test").rglob("config.yaml")
+    best_run = runs[[int(row["number"]) for row in trials].index(study.best_trial.number)]
+    assert yaml.safe_load(tested.read_text())["ckpt_path"] == str(best_run / "checkpoints" / "best.ckpt")
+    assert (tested.parent / "report.html").is_file()
+    with pytest.raises(FileNotFoundError, match="no run under runs has finished a fit"):
+        find_checkpoint("best", "runs")  # the trials are not the user's runs
     best = Path("runs/sweeps/default/best.yaml")
     refit = main(["fit", "--config", str(best), "--trainer.max_epochs", "1", "--trainer.enable_progress_bar", "false"])
     assert refit.config.fit.model.init_args.optimizer.init_args.lr == pytest.approx(study.best_params[LR])
@@ -157,7 +167,9 @@ def test_a_sweep_killed_mid_trial_goes_on_when_started_again(data_args: list[str
     assert restarted.returncode == 0, output[-5000:]
     trials = stored_study().trials
     assert trials[0].value == first.value, "the finished trial was not kept"
-    assert sum(trial.state.is_finished() for trial in trials) == 3
+    # The killed trial counts: failed once its heartbeat is overdue, still running until then.
+    assert [trial.state for trial in trials[::2]] == [TrialState.COMPLETE] * 2
+    assert len(trials) == 3 and trials[1].state in (TrialState.FAIL, TrialState.RUNNING)
 
 
 def started_trials() -> list[FrozenTrial]:

@@ -1,3 +1,5 @@
-from .cli import main
+import sys
 
-main(prog=f"python -m {__package__}")
+from .cli import run_command_line
+
+sys.exit(run_command_line(prog=f"python -m {__package__}"))

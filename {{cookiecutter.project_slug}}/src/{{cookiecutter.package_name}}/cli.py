@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import csv
 import importlib
+import os
+import shutil
 import signal
 import sys
 import warnings
@@ -16,12 +18,22 @@ import torch
 import yaml
 from jsonargparse import CLI, Namespace
 from lightning.pytorch import Callback, LightningDataModule, LightningModule, Trainer
-from lightning.pytorch.callbacks import ProgressBar
+from lightning.pytorch.callbacks import LearningRateMonitor, ProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from .data import LINKED_FROM_MODEL, LINKED_TO_MODEL
-from .runs import continue_run, find_checkpoint, requeued_checkpoint, reserve_run_folder, run_dir
+from .runs import (
+    continue_run,
+    find_checkpoint,
+    follow_runs_root,
+    loggers_of,
+    mark_finished,
+    requeued_checkpoint,
+    reserve_run_folder,
+    run_dir,
+    write_summary,
+)
 
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
 # Subcommands that start from a checkpoint, each a function of its module, imported when it runs
@@ -31,6 +43,10 @@ CHECKPOINT_COMMANDS = {"export": "export", "serve": "serving", "report": "report
 # Applied in this order: later files add to or override earlier ones. callbacks.yaml comes first
 # so that the task's best-metric checkpoint is `trainer.checkpoint_callback`.
 CONFIG_FILES = ("callbacks.yaml", "trainer.yaml", "model.yaml", "data.yaml", "split.yaml", "logger.yaml")
+# Set (to anything) to see the whole traceback of a mistake in the options or the data.
+TRACEBACK_VARIABLE = "FULL_TRACEBACK"
+# LightningCLI's own optimizer options, which would replace the model's optimizer and schedule.
+REPLACED_OPTIONS = {"--optimizer": "--model.init_args.optimizer", "--lr_scheduler": "--model.init_args.scheduler"}
 
 
 def default_config_files() -> list[str]:
@@ -80,9 +96,17 @@ class RunConfigSaver(SaveConfigCallback):
             if trainer.logger is not None and not resumed:
                 # Plain data, as the YAML file holds it (loggers store parameters once per run).
                 trainer.logger.log_hyperparams(yaml.safe_load(self.parser.dump(self.config, skip_none=False)))
+            if not resumed:
+                # What the run resolved at run time, which the config leaves to it (`precision: null`).
+                resolved = {
+                    "precision": trainer.precision,
+                    "accelerator": type(trainer.accelerator).__name__,
+                    "world_size": trainer.world_size,
+                }
+                write_summary(folder, command=trainer.state.fn.value, status="running", **resolved)
             if trainer.state.fn == "fit":
                 with (folder / "splits.csv").open("w", newline="") as file:
-                    writer = csv.writer(file)
+                    writer = csv.writer(file, lineterminator="\n")
                     writer.writerow(["sample", "split"])
                     writer.writerows(trainer.datamodule.split_membership())
         self.already_saved = True
@@ -91,6 +115,10 @@ class RunConfigSaver(SaveConfigCallback):
 class TrainingCLI(LightningCLI):
     """LightningCLI that passes what the data knows (classes, weights, preprocessing) to the model,
     gives every run its own folder, and takes a checkpoint's fitted values when it evaluates or predicts."""
+
+    def __init__(self, *args: Any, test_after_fit: bool = True, **kwargs: Any) -> None:
+        self.test_after_fit = test_after_fit
+        super().__init__(*args, **kwargs)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         for name in LINKED_FROM_MODEL:
@@ -116,6 +144,13 @@ class TrainingCLI(LightningCLI):
         return self.config[self.subcommand] if self.subcommand else self.config
 
     def parse_arguments(self, parser: LightningArgumentParser, args: Any) -> None:
+        for argument in sys.argv[1:] if args is None else args:
+            option = argument.split("=", 1)[0].split(".", 1)[0] if isinstance(argument, str) else None
+            if option in REPLACED_OPTIONS:
+                parser.error(
+                    f"{option}: the optimizer and its schedule are the model's options, "
+                    f"{REPLACED_OPTIONS[option]} (see --help); LightningCLI's own would replace them."
+                )
         super().parse_arguments(parser, args)
         config = self.config.get(self.config.get("subcommand") or "", None)
         if config is not None and config.ckpt_path:
@@ -126,6 +161,9 @@ class TrainingCLI(LightningCLI):
         config = self._subcommand_config
         trainer_config = config.trainer
         self.place_run(config)
+        # The run's config.yaml records what was asked; what is resolved below is the run's own.
+        self.asked_config = config.clone()
+        follow_runs_root(trainer_config)
         self.fitted: dict[str, Any] = {}
         self.checkpoint_folder: str | None = None
         if self.subcommand in ("validate", "test", "predict") and config.ckpt_path:
@@ -143,6 +181,11 @@ class TrainingCLI(LightningCLI):
             # Lightning refuses a progress bar callback once the progress bar is turned off.
             trainer_config.callbacks = [
                 callback for callback in trainer_config.callbacks if not is_a(callback, ProgressBar)
+            ]
+        if not loggers_of(trainer_config) and trainer_config.callbacks:
+            # The learning-rate monitor refuses to run without a logger (`--trainer.logger false`).
+            trainer_config.callbacks = [
+                callback for callback in trainer_config.callbacks if not is_a(callback, LearningRateMonitor)
             ]
 
     def place_run(self, config: Namespace) -> None:
@@ -179,6 +222,9 @@ class TrainingCLI(LightningCLI):
             raise
         if self.subcommand and not self.resumed:
             reserve_run_folder(self.trainer)
+        for callback in self.trainer.callbacks:
+            if isinstance(callback, RunConfigSaver):
+                callback.config = self.asked_config
         if self.fitted:
             # Data are prepared as for the checkpoint's model; to predict files, no training data are read.
             self.datamodule.use_fitted(self.fitted)
@@ -191,11 +237,25 @@ class TrainingCLI(LightningCLI):
             # In place: the module keeps its class, its hooks and its checkpoint keys.
             self.model.compile()
 
+    def _run_subcommand(self, subcommand: str) -> None:
+        try:
+            super()._run_subcommand(subcommand)
+        except BaseException:
+            trained = self.resumed or self.trainer.global_step > 0
+            if subcommand == "fit" and not trained and self.trainer.world_size == 1:
+                # Nothing trained (a mistake in the options or the data): the run leaves no folder behind.
+                # Here, once its loggers have closed their files; one process (others may have gone).
+                shutil.rmtree(run_dir(self.trainer), ignore_errors=True)
+            raise
+
     def after_fit(self) -> None:
-        """Test the best checkpoint of the run that just ended."""
+        """Test the best checkpoint of the run that just ended, and mark the run finished."""
         checkpoint = self.trainer.checkpoint_callback
-        if checkpoint is not None and checkpoint.best_model_path:
+        if not self.trainer.state.finished:  # stopped by Ctrl+C
+            return
+        if self.test_after_fit and checkpoint is not None and checkpoint.best_model_path:
             self.trainer.test(self.model, datamodule=self.datamodule, ckpt_path=checkpoint.best_model_path)
+        mark_finished(self.trainer)
 
 
 def default_precision(on_cuda: bool) -> str:
@@ -211,15 +271,35 @@ def is_a(callback: Namespace, base: type) -> bool:
     return issubclass(getattr(importlib.import_module(module_name), class_name), base)
 
 
+def run_command_line(prog: str | None = None) -> int:
+    """The installed command and `python -m {{ cookiecutter.package_name }}`: run the command line and
+    return its exit status. A mistake in the options or the data (a ValueError or an OSError, which
+    name the culprit) ends in its one line, not a traceback, unless FULL_TRACEBACK is set; any other
+    error is a bug, and shows its traceback."""
+    try:
+        main(prog=prog)
+    except (ValueError, OSError) as error:
+        if os.environ.get(TRACEBACK_VARIABLE):
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(
-    args: list[str] | None = None, run: bool = True, prog: str | None = None, callbacks: list[Callback] | None = None
+    args: list[str] | None = None,
+    run: bool = True,
+    prog: str | None = None,
+    callbacks: list[Callback] | None = None,
+    test_after_fit: bool = True,
 ) -> Any:
     """Run the command line with `args` (default: sys.argv) and return what it made: the
     LightningCLI object for Trainer subcommands, the subcommand's result for export, serve and sweep.
 
     With `run=False` nothing is run and `args` holds no subcommand: the returned
     object carries the instantiated `model`, `datamodule` and `trainer`.
-    `callbacks` are added to the trainer's (the sweep adds its trial's).
+    `callbacks` are added to the trainer's (the sweep adds its trial's); `test_after_fit=False`
+    ends a `fit` without testing (a sweep's trials are judged on validation).
     """
     argv = sys.argv[1:] if args is None else args
     command = argv[0] if run and argv else None
@@ -239,11 +319,15 @@ def main(
             subclass_mode_model=True,
             subclass_mode_data=True,
             save_config_callback=RunConfigSaver,
+            # One way to set the optimizer: the model's own options (its parameter groups, its schedule).
+            auto_configure_optimizers=False,
+            test_after_fit=test_after_fit,
             trainer_defaults={"callbacks": callbacks or []},
             parser_kwargs={
                 "prog": prog,
                 "epilog": "A checkpoint alone also runs `export --help` (to ONNX) and `serve --help` (over HTTP); "
-                "`report --help` draws a finished run's plots again; `sweep --help` searches hyperparameters.",
+                "`report --help` draws a finished run's plots again; `sweep --help` searches hyperparameters. "
+                f"A mistake in the options or the data prints one line: set {TRACEBACK_VARIABLE}=1 for its traceback.",
                 **{name: defaults for name in SUBCOMMANDS},
             }
             if run

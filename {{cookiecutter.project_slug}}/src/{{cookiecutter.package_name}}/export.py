@@ -28,7 +28,7 @@ class InferenceGraph(nn.Module):
         return self.model.infer(*inputs)
 
 
-def export(ckpt_path: str, output_dir: str | None = None) -> Path:
+def export(ckpt_path: str, output_dir: str | None = None, runs_dir: str = RUNS_DIR) -> Path:
     """Export a checkpoint to ONNX: `model.onnx` and `model.json` in `output_dir` (and the files the
     model needs beside the graph, such as a tokenizer). The graph takes batches of any size and
     includes the numeric preprocessing (scaling, normalization); `model.json` says what a consumer
@@ -36,10 +36,11 @@ def export(ckpt_path: str, output_dir: str | None = None) -> Path:
 
     Args:
         ckpt_path: The checkpoint, e.g. `runs/<project>/version_0/checkpoints/best.ckpt`, or `best` or
-            `last`: the newest `best.ckpt` or `last.ckpt` under `runs/`.
+            `last` (as `fit` names them) under `runs_dir`.
         output_dir: Where to write. None: `export/` in the checkpoint's run folder.
+        runs_dir: The runs folder (`fit`'s `--trainer.default_root_dir`), where `best` and `last` are looked for.
     """
-    checkpoint = Path(find_checkpoint(ckpt_path, RUNS_DIR))
+    checkpoint = Path(find_checkpoint(ckpt_path, runs_dir))
     if output_dir is None:
         run = checkpoint.parent.parent if checkpoint.parent.name == "checkpoints" else checkpoint.parent
         output_dir = str(run / "export")

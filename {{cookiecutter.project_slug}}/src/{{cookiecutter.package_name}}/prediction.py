@@ -42,7 +42,7 @@ class CSVPredictionWriter(BasePredictionWriter, ABC):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.file = path.open("w", newline="")
-        self.writer = csv.writer(self.file)
+        self.writer = csv.writer(self.file, lineterminator="\n")
         self.writer.writerow(self.header)
 
     def write_on_batch_end(

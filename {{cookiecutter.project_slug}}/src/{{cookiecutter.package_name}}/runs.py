@@ -1,10 +1,13 @@
-"""Where a run keeps its files, how a stopped run goes on, and which checkpoint `last` names."""
+"""Where a run keeps its files, how a stopped run goes on, and which checkpoints `best` and `last` name."""
 
 from __future__ import annotations
 
 import os
+import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
+import yaml
 from jsonargparse import Namespace
 from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.loggers import CSVLogger, TensorBoardLogger
@@ -23,6 +26,12 @@ RUN_NAME_ARGUMENT = {
 CHECKPOINT_NAMES = ("last", "best")
 # Where `trainer.default_root_dir` puts runs by default, and where `export` and `serve` look for `best` and `last`.
 RUNS_DIR = "runs"
+# Under the runs folder: the sweeps' trials, which `best` and `last` never name.
+SWEEPS_DIR = "sweeps"
+# In each run's folder: what the run resolved (precision, devices) and whether it finished.
+SUMMARY_FILE = "run.yaml"
+# A path option of a logger that starts with the packaged runs folder follows `trainer.default_root_dir`.
+SQLITE_PREFIX = "sqlite:///"
 
 
 def run_dir(trainer: Trainer) -> Path:
@@ -43,14 +52,52 @@ def run_dir(trainer: Trainer) -> Path:
 
 
 def find_checkpoint(name: str, root: str | Path) -> str:
-    """`last` or `best`: the newest `last.ckpt` or `best.ckpt` of the runs under `root`; any other
-    name is a path, returned as it is."""
+    """`best`: the best checkpoint of the newest run under `root` whose `fit` finished; `last`: the
+    newest `last.ckpt` under `root`, finished or not (what a stopped run resumes from). Sweep trials
+    count for neither. Any other name is a path, returned as it is. Says which file it took."""
     if name not in CHECKPOINT_NAMES:
         return name
-    found = sorted(Path(root).rglob(f"checkpoints/{name}.ckpt"), key=lambda path: path.stat().st_mtime)
+    root = Path(root)
+    if name == "best":
+        finished = [(summary["finished"], folder) for folder, summary in run_summaries(root) if "finished" in summary]
+        found = [folder / "checkpoints" / "best.ckpt" for _, folder in sorted(finished)]
+        found = [path for path in found if path.is_file()]
+        missing = f"no run under {root} has finished a fit with a checkpoints/best.ckpt yet"
+    else:
+        found = sorted(outside_sweeps(root, "**/checkpoints/last.ckpt"), key=lambda path: path.stat().st_mtime)
+        missing = f"no run under {root} has a checkpoints/last.ckpt yet"
     if not found:
-        raise FileNotFoundError(f"--ckpt_path {name}: no run under {root} has a checkpoints/{name}.ckpt yet.")
+        raise FileNotFoundError(f"--ckpt_path {name}: {missing}.")
+    if rank_zero_only.rank == 0:
+        print(f"--ckpt_path {name}: {found[-1]}", file=sys.stderr)
     return str(found[-1])
+
+
+def outside_sweeps(root: Path, pattern: str) -> list[Path]:
+    """The paths under `root` that match `pattern`, but for those of the sweeps' trials."""
+    sweeps = root / SWEEPS_DIR
+    return [path for path in root.glob(pattern) if sweeps not in path.parents]
+
+
+def run_summaries(root: Path) -> list[tuple[Path, dict]]:
+    """Each run folder under `root` (sweep trials aside) with its summary."""
+    summaries = outside_sweeps(root, f"**/{SUMMARY_FILE}")
+    return [(path.parent, yaml.safe_load(path.read_text()) or {}) for path in summaries]
+
+
+def write_summary(folder: Path, **values: object) -> None:
+    """Add `values` to the run's summary, `<run>/run.yaml`."""
+    path = folder / SUMMARY_FILE
+    summary = (yaml.safe_load(path.read_text()) or {}) if path.exists() else {}
+    path.write_text(yaml.safe_dump(summary | values, sort_keys=False))
+
+
+def mark_finished(trainer: Trainer) -> None:
+    """Record in the run's summary that its `fit` finished: from then on, its best checkpoint is `best`."""
+    folder = run_dir(trainer)
+    if trainer.is_global_zero:
+        # UTC, to the microsecond: the times of runs sort as their text does.
+        write_summary(folder, status="finished", finished=datetime.now(timezone.utc).isoformat())
 
 
 def requeued_checkpoint(root: str | Path) -> str | None:
@@ -123,6 +170,28 @@ def continue_run(trainer_config: Namespace, checkpoint: str) -> None:
         logger.init_args[argument] = int(number) if argument == "version" and number.isdigit() else run.name
 
 
+def loggers_of(trainer_config: Namespace) -> list[Namespace]:
+    """The loggers of a trainer's config (class_path and init_args), none for `logger: false`."""
+    loggers = trainer_config.logger
+    loggers = loggers if isinstance(loggers, list) else [loggers]
+    return [logger for logger in loggers if isinstance(logger, Namespace)]
+
+
+def follow_runs_root(trainer_config: Namespace) -> None:
+    """Have the loggers write under `trainer.default_root_dir`: a path option of a logger that the
+    packaged config points into `runs` (save_dir, MLflow's store and artifacts) is moved under the
+    root the run was given. A path the user set elsewhere stays."""
+    root = str(trainer_config.default_root_dir)
+    for logger in loggers_of(trainer_config):
+        for option, value in logger.init_args.items():
+            if not isinstance(value, str):
+                continue
+            scheme = SQLITE_PREFIX if value.startswith(SQLITE_PREFIX) else ""
+            path = value.removeprefix(scheme)
+            if path == RUNS_DIR or path.startswith(f"{RUNS_DIR}/"):
+                logger.init_args[option] = scheme + root + path.removeprefix(RUNS_DIR)
+
+
 def keep_csv_metrics(run: Path) -> None:
     """CSVLogger deletes the `metrics.csv` of a folder it opens again: a resumed run's earlier
     epochs move to `metrics-until-resume-N.csv` first."""
@@ -148,7 +217,7 @@ class InterruptCheckpoint(Callback):
         self.path = run_dir(trainer) / "checkpoints" / "interrupted.ckpt"
 
     def on_exception(self, trainer: Trainer, pl_module: LightningModule, exception: BaseException) -> None:
-        if self.path is None:
+        if self.path is None or trainer.global_step == 0:  # nothing trained, nothing to resume
             return
         if trainer.world_size > 1 and not isinstance(exception, SIGTERMException):
             # One process failed on its own: saving is collective, and the others would wait for it

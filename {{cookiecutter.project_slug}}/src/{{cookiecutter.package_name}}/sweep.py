@@ -3,8 +3,10 @@
     python -m {{ cookiecutter.package_name }} sweep [--config sweep.yaml] [--n_trials N] [--study_name NAME] [fit options ...]
 
 The sweep's options come first; every option after them is a `fit` option, applied to every trial.
-Results go to `<runs>/sweeps/<study>/`: the study's storage, `trials.csv`, `best.yaml` (the best
-trial's fit config: `fit --config best.yaml`) and the plots.
+Results go to `<runs>/sweeps/<study>/`: each trial's run in `trial_N/`, the study's storage,
+`trials.csv`, `best.yaml` (the best trial's fit config: `fit --config best.yaml`) and the plots.
+Trials are judged on validation alone; once the study has all its trials, the best trial's
+checkpoint is tested, once, in `test/`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import optuna
+import yaml
 from jsonargparse import ActionConfigFile, ArgumentParser
 from lightning.pytorch import Callback, LightningModule, Trainer
 from optuna.pruners import BasePruner
@@ -34,6 +37,9 @@ from .cli import main as cli_main
 from .runs import run_dir
 
 FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+# The trials that count towards n_trials: a running one will finish (a dead worker's is failed once its
+# heartbeat is overdue); counting only finished ones, workers would start more than n_trials together.
+COUNTED = (*FINISHED, TrialState.RUNNING)
 SUGGEST = {"float": "suggest_float", "int": "suggest_int", "categorical": "suggest_categorical"}
 # A trial's run writes a heartbeat this often; one silent for the grace period (a killed sweep's) is marked failed.
 HEARTBEAT_SECONDS = 10
@@ -93,8 +99,8 @@ def sweep(
         parameters: The search space: a `fit` option's dotted path (as the command line takes it,
             without the dashes) to `{type: float|int, low, high, log, step}` or
             `{type: categorical, choices: [...]}`.
-        n_trials: Trials the study finishes in all (complete, pruned or failed), counting those that
-            earlier sweeps and other workers of the same study finished: each worker stops at that total.
+        n_trials: Trials the study has in all (complete, pruned, failed or running), counting those of
+            earlier sweeps and of other workers of the same study: each worker stops at that total.
         timeout: Seconds after which this worker starts no new trial.
         study_name: The study, and its folder `<runs>/sweeps/<study_name>/`; an existing study goes on.
         storage: An Optuna storage URL shared by every worker (postgresql://..., mysql://...);
@@ -148,7 +154,8 @@ def sweep(
             callbacks.append(PyTorchLightningPruningCallback(trial, monitor=metric))
         try:
             values = {path: suggest(trial, path, spec) for path, spec in parameters.items()}
-            cli_main(["fit", *fit_args, *as_options(values)], callbacks=callbacks)
+            trial_folder = f"--trainer.default_root_dir={folder / f'trial_{trial.number}'}"
+            cli_main(["fit", *fit_args, trial_folder, *as_options(values)], callbacks=callbacks, test_after_fit=False)
         except optuna.TrialPruned:
             raise
         except Exception as error:
@@ -158,18 +165,38 @@ def sweep(
             raise RuntimeError(f"{metric} was never computed: the run validated no epoch.")
         return record.best
 
-    finished = len(study.get_trials(deepcopy=False, states=FINISHED))
-    if finished < n_trials:
+    counted = len(study.get_trials(deepcopy=False, states=COUNTED))
+    if counted < n_trials:
         study.optimize(
             objective,
-            n_trials=n_trials - finished,
+            n_trials=n_trials - counted,
             timeout=timeout,
             catch=(Exception,),
-            callbacks=[MaxTrialsCallback(n_trials, states=FINISHED), lambda *_: write_results(study, folder)],
+            callbacks=[MaxTrialsCallback(n_trials, states=COUNTED), lambda *_: write_results(study, folder)],
         )
     write_results(study, folder)
     write_plots(study, folder, metric)
+    if len(study.get_trials(deepcopy=False, states=FINISHED)) == len(study.trials) >= n_trials:
+        test_best_trial(study, folder)
     return study
+
+
+def test_best_trial(study: optuna.Study, folder: Path) -> None:
+    """Test the best trial's checkpoint on the test split, once the study is done: the one look at the
+    test split that the search allows itself, in `<study folder>/test/`."""
+    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        return
+    run = Path(study.best_trial.user_attrs["run"])
+    test = [
+        "test",
+        "--config",
+        str(run / "config.yaml"),
+        "--ckpt_path",
+        str(run / "checkpoints" / "best.ckpt"),
+        f"--trainer.default_root_dir={folder / 'test'}",
+    ]
+    cli = cli_main(test)
+    print(f"Trial {study.best_trial.number}, the best, tested in {run_dir(cli.trainer)}")
 
 
 def open_storage(url: str) -> optuna.storages.RDBStorage:
@@ -228,14 +255,16 @@ def write_results(study: optuna.Study, folder: Path) -> None:
     ]
     header = ["number", "state", "value", *names, "duration_s", "run", "fail_reason"]
     # Whole files, replaced at once: several workers of one study write them.
-    replace(folder / "trials.csv", lambda file: csv.writer(file).writerows([header, *rows]))
+    replace(folder / "trials.csv", lambda file: csv.writer(file, lineterminator="\n").writerows([header, *rows]))
     complete = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
     if not complete:
         return
     best = study.best_trial
-    config = (Path(best.user_attrs["run"]) / "config.yaml").read_text()
+    config = yaml.safe_load((Path(best.user_attrs["run"]) / "config.yaml").read_text())
+    # A fit of this config is a new run among the user's, not one more trial.
+    config["trainer"]["default_root_dir"] = str(folder.parent.parent)
     heading = f"# Trial {best.number} of study {study.study_name}: {study.best_value} ({best.user_attrs['run']})\n"
-    replace(folder / "best.yaml", lambda file: file.write(heading + config))
+    replace(folder / "best.yaml", lambda file: file.write(heading + yaml.safe_dump(config, sort_keys=False)))
 
 
 def replace(path: Path, write: Any) -> None:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+import pytest
 from lightning.pytorch.loggers import WandbLogger
+
+from {{ cookiecutter.package_name }}.wandb_runs import NewRunPerCommand
 
 from .conftest import TrainedRun
 from .test_plots import PLOTS
@@ -30,3 +35,16 @@ def test_the_plots_reach_the_wandb_run_as_images(trained_run: TrainedRun) -> Non
     images = list((offline_run / "files" / "media" / "images" / "plots").glob("*.png"))
     # W&B names each image file <key>_<step>_<hash>.png.
     assert sorted(path.name.rsplit("_", 2)[0] for path in images) == sorted(PLOTS)
+
+
+def test_a_command_logs_through_a_wandb_service_of_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Not through the service of the process that started it: that service would keep the id of a
+    run killed outright, and refuse to resume it (test_resume.py kills and resumes one)."""
+    monkeypatch.setattr(NewRunPerCommand, "first_command", True)  # as in a new process
+    monkeypatch.setenv("WANDB_SERVICE", "the service of a parent process")
+    NewRunPerCommand()
+    assert "WANDB_SERVICE" not in os.environ
+    # Its own, started with its first run, stays the service of its later commands.
+    monkeypatch.setenv("WANDB_SERVICE", "this process's service")
+    NewRunPerCommand()
+    assert os.environ["WANDB_SERVICE"] == "this process's service"

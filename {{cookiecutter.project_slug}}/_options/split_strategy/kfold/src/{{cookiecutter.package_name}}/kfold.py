@@ -42,7 +42,7 @@ def main(args: list[str] | None = None, summary_file: str = "runs/kfold_summary.
     path = Path(summary_file)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", newline="") as file:
-        writer = csv.writer(file)
+        writer = csv.writer(file, lineterminator="\n")
         writer.writerow(["metric", "mean", "std"])
         writer.writerows(summary)
     print(f"\n{'metric':<20} {'mean':>8} {'std':>8}")
