@@ -44,5 +44,5 @@ def test_the_export_describes_classes_and_inputs() -> None:
 
 
 def test_a_model_needs_an_input() -> None:
-    with pytest.raises(ValueError, match="no numeric column and no categorical column"):
+    with pytest.raises(ValueError, match="no numeric, date or categorical column"):
         classifier(numeric_columns=[], vocabularies={})

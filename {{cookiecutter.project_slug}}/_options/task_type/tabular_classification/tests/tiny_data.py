@@ -11,19 +11,21 @@ import pytest
 
 from {{ cookiecutter.package_name }}.data.bundled import wine_frame
 
-from .tiny_table import ID_COLUMN, first_rows, predict_inputs, refused_requests, write_table
+from .tiny_table import ID_COLUMN, first_rows, predict_inputs, refused_requests, with_gaps, write_table
 
 # What `plots.Plots` draws of the test split, besides the learning curves.
 TEST_FIGURES = ("confusion_matrix", "confusion_matrix_normalized", "per_class_scores", "roc_curves")
 ROWS_PER_CLASS = {"train": 8, "val": 3, "test": 3}
 TARGET = "target"
 CATEGORICAL_COLUMN = "alcohol_level"
+# A numeric column with missing values, as users' data have them: in every sixth row of the tiny table.
+GAP_COLUMN = "magnesium"
 NUMERIC_COLUMN = "proline"
 
 
 def tiny_frame() -> pd.DataFrame:
     """The table as the file holds it; the index is each row's number in the bundled data."""
-    return first_rows(wine_frame(), ROWS_PER_CLASS, ["split", TARGET], "wine")
+    return with_gaps(first_rows(wine_frame(), ROWS_PER_CLASS, ["split", TARGET], "wine"), GAP_COLUMN)
 
 
 def write_tiny_dataset(root: Path) -> list[str]:
@@ -33,10 +35,12 @@ def write_tiny_dataset(root: Path) -> list[str]:
 
 
 def rows_to_predict() -> pd.DataFrame:
-    """One wine of each cultivar that the tiny table lacks, the first at an alcohol level no training row has."""
+    """One wine of each cultivar that the tiny table lacks, the first at an alcohol level no training row
+    has, the second without a value in the gap column."""
     wine = wine_frame().drop(index=tiny_frame().index)
     rows = wine.groupby(TARGET).head(1).drop(columns=[TARGET, "split"])
     rows.loc[rows.index[0], CATEGORICAL_COLUMN] = "very high"
+    rows.loc[rows.index[1], GAP_COLUMN] = None
     rows.insert(0, ID_COLUMN, [f"new-{number}" for number in range(len(rows))])
     return rows
 

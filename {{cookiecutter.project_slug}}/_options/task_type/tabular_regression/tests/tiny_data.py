@@ -11,13 +11,15 @@ import pytest
 
 from {{ cookiecutter.package_name }}.data.bundled import diabetes_frame
 
-from .tiny_table import ID_COLUMN, first_rows, predict_inputs, refused_requests, write_table
+from .tiny_table import ID_COLUMN, first_rows, predict_inputs, refused_requests, with_gaps, write_table
 
 # What `plots.Plots` draws of the test split, besides the learning curves.
 TEST_FIGURES = ("predicted_vs_true", "residuals")
 ROWS_PER_SPLIT = {"train": 40, "val": 10, "test": 10}
 TARGET = "target"
 CATEGORICAL_COLUMN = "sex"
+# A numeric column with missing values, as users' data have them: in every sixth row of the tiny table.
+GAP_COLUMN = "s3"
 NUMERIC_COLUMN = "bmi"
 
 
@@ -31,7 +33,7 @@ def patients() -> pd.DataFrame:
 
 def tiny_frame() -> pd.DataFrame:
     """The table as the file holds it; the index is each row's number in the bundled data."""
-    return first_rows(patients(), ROWS_PER_SPLIT, ["split"], "patient")
+    return with_gaps(first_rows(patients(), ROWS_PER_SPLIT, ["split"], "patient"), GAP_COLUMN)
 
 
 def write_tiny_dataset(root: Path) -> list[str]:
@@ -42,10 +44,11 @@ def write_tiny_dataset(root: Path) -> list[str]:
 
 def rows_to_predict() -> pd.DataFrame:
     """Three patients the tiny table lacks, of the lowest, middle and highest target; the first of a
-    sex no training row has."""
+    sex no training row has, the second without a value in the gap column."""
     others = patients().drop(index=tiny_frame().index).sort_values(TARGET)
     rows = others.iloc[[0, len(others) // 2, -1]].drop(columns=[TARGET, "split"])
     rows.loc[rows.index[0], CATEGORICAL_COLUMN] = "C"
+    rows.loc[rows.index[1], GAP_COLUMN] = None
     rows.insert(0, ID_COLUMN, [f"new-{number}" for number in range(len(rows))])
     return rows
 

@@ -1,5 +1,6 @@
-"""What the tabular models share: an MLP over the standardized numeric columns and one embedding per
-categorical column, and table rows as the inputs of the Python API, `serve` and `export`."""
+"""What the tabular models share: an MLP over the standardized numeric columns (missing values filled
+in and marked) and one embedding per categorical column, and table rows as the inputs of the Python
+API, `serve` and `export`."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from lightning.pytorch.cli import OptimizerCallable
 from torch import nn
 from torchmetrics import MetricCollection
 
-from ..data.rows import UNKNOWN, RowEncoder
+from ..data.rows import MISSING_CATEGORY, MISSING_VALUES, TIME_PART, UNKNOWN, RowEncoder
 from .supervised import Schedule, SupervisedModule
 
 
@@ -21,11 +22,12 @@ def embedding_size(categories: int, max_embedding_dim: int) -> int:
 
 
 class TabularModel(SupervisedModule):
-    """A model of table rows: `numeric`, the numeric columns' values as they are in the data, float32
-    (N, numeric columns), which it standardizes itself (and so does its exported graph), and
-    `categories`, the categorical columns' codes, int64 (N, categorical columns), each embedded (code
-    0: a value no training row had); an input without columns is left out. An MLP of `hidden_sizes`
-    turns them into `output_size` values.
+    """A model of table rows: `numeric`, the numeric columns' values as they are in the data, then the
+    date columns' parts, float32 (N, numeric inputs), NaN where a value is missing, which it fills in
+    with `numeric_fill`, marks with an input of its own for each of `missing_indicators`, and
+    standardizes, itself (and so does its exported graph); and `categories`, the categorical columns'
+    codes, int64 (N, categorical columns), each embedded (code 0: a value no training row had); an
+    input without columns is left out. An MLP of `hidden_sizes` turns them into `output_size` values.
     """
 
     def __init__(
@@ -42,28 +44,39 @@ class TabularModel(SupervisedModule):
         hidden_sizes: Sequence[int],
         dropout: float,
         max_embedding_dim: int,
+        date_columns: Mapping[str, str] | None = None,
+        numeric_fill: Sequence[float] | None = None,
+        missing_indicators: Sequence[str] | None = None,
     ) -> None:
         super().__init__(loss, metrics, optimizer, scheduler)
-        self.encoder = RowEncoder(numeric_columns, vocabularies)
+        self.encoder = RowEncoder(numeric_columns, vocabularies, date_columns)
         self.input_names = self.encoder.input_names
         if not self.input_names:
-            raise ValueError("The model has no input: no numeric column and no categorical column.")
-        count = len(self.encoder.numeric_columns)
-        mean = [0.0] * count if numeric_mean is None else list(numeric_mean)
-        std = [1.0] * count if numeric_std is None else list(numeric_std)
-        if not len(mean) == len(std) == count:
+            raise ValueError("The model has no input: no numeric, date or categorical column.")
+        features = self.encoder.numeric_features
+        mean = [0.0] * len(features) if numeric_mean is None else list(numeric_mean)
+        std = [1.0] * len(features) if numeric_std is None else list(numeric_std)
+        fill = mean if numeric_fill is None else list(numeric_fill)
+        if not len(mean) == len(std) == len(fill) == len(features):
             raise ValueError(
-                f"numeric_mean ({len(mean)} values) and numeric_std ({len(std)} values) need one value "
-                f"per numeric column ({count}: {', '.join(self.encoder.numeric_columns)})."
+                f"numeric_mean ({len(mean)} values), numeric_std ({len(std)} values) and numeric_fill "
+                f"({len(fill)} values) need one value per numeric input ({len(features)}: {', '.join(features)})."
             )
+        self.missing_indicators = list(missing_indicators or [])
+        unknown = [column for column in self.missing_indicators if column not in self.encoder.feature_columns]
+        if unknown:
+            raise ValueError(f"missing_indicators names {', '.join(map(repr, unknown))}: no numeric or date column.")
         # Not saved in the state dict: the hyperparameters hold them.
         self.register_buffer("numeric_mean", torch.tensor(mean, dtype=torch.float32), persistent=False)
         self.register_buffer("numeric_std", torch.tensor(std, dtype=torch.float32), persistent=False)
+        self.register_buffer("numeric_fill", torch.tensor(fill, dtype=torch.float32), persistent=False)
+        marked = [self.encoder.first_feature(column) for column in self.missing_indicators]
+        self.register_buffer("marked", torch.tensor(marked, dtype=torch.long), persistent=False)
         self.embeddings = nn.ModuleList(
             nn.Embedding(len(values) + 1, embedding_size(len(values), max_embedding_dim))
             for values in self.encoder.vocabularies.values()
         )
-        width = count + sum(embedding.embedding_dim for embedding in self.embeddings)
+        width = len(features) + len(marked) + sum(embedding.embedding_dim for embedding in self.embeddings)
         layers: list[nn.Module] = []
         for size in hidden_sizes:
             layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(dropout)]
@@ -76,14 +89,20 @@ class TabularModel(SupervisedModule):
         named = dict(zip(self.input_names, inputs, strict=True))
         parts = []
         if "numeric" in named:
-            parts.append((named["numeric"] - self.numeric_mean) / self.numeric_std)
+            numeric = named["numeric"]
+            missing = numeric.isnan()
+            numeric = torch.where(missing, self.numeric_fill, numeric)
+            parts.append((numeric - self.numeric_mean) / self.numeric_std)
+            if self.missing_indicators:
+                parts.append(missing[:, self.marked].to(numeric.dtype))
         if "categories" in named:
             codes = named["categories"]
             parts += [embedding(codes[:, column]) for column, embedding in enumerate(self.embeddings)]
         return self.network(torch.cat(parts, dim=-1))
 
     def read_input(self, source: Mapping[str, Any]) -> dict[str, torch.Tensor]:
-        """One row, `{column: value}`: a number for each numeric column, text for each categorical one."""
+        """One row, `{column: value}`: a number for each numeric column, text for each date and
+        categorical one, None for a missing value (see `RowEncoder.encode_row`)."""
         return self.encoder.encode_row(source)
 
     def parse_request(self, body: dict[str, Any]) -> Mapping[str, Any]:
@@ -97,8 +116,8 @@ class TabularModel(SupervisedModule):
     def example_inputs(self, batch_size: int) -> tuple[torch.Tensor, ...]:
         encoder = self.encoder
         inputs = []
-        if encoder.numeric_columns:
-            inputs.append(torch.randn(batch_size, len(encoder.numeric_columns)))
+        if encoder.numeric_features:
+            inputs.append(torch.randn(batch_size, len(encoder.numeric_features)))
         if encoder.vocabularies:
             codes = [torch.randint(UNKNOWN, len(values) + 1, (batch_size,)) for values in encoder.vocabularies.values()]
             inputs.append(torch.stack(codes, dim=1))
@@ -106,18 +125,29 @@ class TabularModel(SupervisedModule):
 
     def input_info(self) -> list[dict[str, Any]]:
         encoder = self.encoder
+        missing = sorted(MISSING_VALUES)
         info = []
-        if encoder.numeric_columns:
+        if encoder.numeric_features:
+            before = [
+                "take the numeric columns' values, then the date columns' parts, in the order of `columns`, "
+                "as they are in the data (the graph standardizes them)",
+                "NaN for a missing value (an empty cell, or one of `missing_values`): the graph fills it in",
+            ]
+            if encoder.date_columns:
+                before.append(
+                    "a date column's parts (`<column>.<part>`) from its text read in its format in `dates` "
+                    "(strftime codes, or ISO8601; a time zone: the time in UTC): year, month (1 to 12), "
+                    f"weekday (0: Monday), day_of_year (1 to 366), {TIME_PART} (hours, with fractions)"
+                )
             info.append(
                 {
                     "name": "numeric",
                     "dtype": "float32",
-                    "shape": ["batch", len(encoder.numeric_columns)],
-                    "columns": encoder.numeric_columns,
-                    "before": [
-                        "take the numeric columns' values in the order of `columns`, as they are in the data "
-                        "(the graph standardizes them)"
-                    ],
+                    "shape": ["batch", len(encoder.numeric_features)],
+                    "columns": encoder.numeric_features,
+                    **({"dates": encoder.date_columns} if encoder.date_columns else {}),
+                    "missing_values": missing,
+                    "before": before,
                 }
             )
         if encoder.vocabularies:
@@ -128,8 +158,10 @@ class TabularModel(SupervisedModule):
                     "shape": ["batch", len(encoder.vocabularies)],
                     "columns": list(encoder.vocabularies),
                     "codes": encoder.codes,
+                    "missing_values": missing,
                     "before": [
                         "take the categorical columns' values, as text, in the order of `columns`",
+                        f"a missing value (an empty cell, or one of `missing_values`) as {MISSING_CATEGORY!r}",
                         f"replace each by its code in `codes`; a value not listed there by {UNKNOWN}",
                     ],
                 }

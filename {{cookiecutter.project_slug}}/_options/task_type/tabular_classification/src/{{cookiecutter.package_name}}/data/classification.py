@@ -70,7 +70,7 @@ class TabularClassificationDataModule(TabularDataModule):
     def labels(self, positions: list[int]) -> list[int]:
         """The class indices of the rows at `positions`, in the model's output order."""
         names = [self.label_names[i] for i in positions]
-        return class_indices(names, [self.sample_ids[i] for i in positions], self.class_names, self.table.path)
+        return class_indices(names, [f"row {i}" for i in positions], self.class_names, self.table.path)
 
     def targets(self, positions: list[int]) -> torch.Tensor:
         return torch.tensor(self.labels(positions), dtype=torch.long)

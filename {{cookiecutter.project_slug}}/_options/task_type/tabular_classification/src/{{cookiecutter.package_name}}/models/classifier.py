@@ -21,8 +21,13 @@ class TabularClassifier(TabularModel):
         class_names: The classes, in the order of the outputs (linked from the data module).
         numeric_columns: The numeric feature columns, in input order (linked).
         vocabularies: Each categorical column, in input order, with its training values (linked).
-        numeric_mean: Training mean of each numeric column, which standardization subtracts (linked).
-        numeric_std: Training standard deviation of each numeric column (linked).
+        numeric_mean: Training mean of each numeric input, which standardization subtracts (linked).
+        numeric_std: Training standard deviation of each numeric input (linked).
+        date_columns: Each date column, after the numeric columns in input order, with the format its
+            dates are read in (linked); its parts are numeric inputs.
+        numeric_fill: Training median of each numeric input, which a missing value is read as (linked).
+        missing_indicators: The numeric and date columns whose missing values the model marks with
+            an input of its own: those the training rows had missing values in (linked).
         class_weights: Loss weight of each class (linked).
         balance_classes: Weigh each class's loss with `class_weights`; false: every class weighs 1.
         hidden_sizes: Width of each hidden layer of the MLP.
@@ -39,6 +44,9 @@ class TabularClassifier(TabularModel):
         vocabularies: dict[str, list[str]],
         numeric_mean: list[float] | None = None,
         numeric_std: list[float] | None = None,
+        date_columns: dict[str, str] | None = None,
+        numeric_fill: list[float] | None = None,
+        missing_indicators: list[str] | None = None,
         class_weights: list[float] | None = None,
         balance_classes: bool = True,
         hidden_sizes: tuple[int, ...] = (128, 64),
@@ -60,6 +68,9 @@ class TabularClassifier(TabularModel):
             hidden_sizes,
             dropout,
             max_embedding_dim,
+            date_columns,
+            numeric_fill,
+            missing_indicators,
         )
         self.save_hyperparameters(logger=False)
         self.class_names = list(class_names)

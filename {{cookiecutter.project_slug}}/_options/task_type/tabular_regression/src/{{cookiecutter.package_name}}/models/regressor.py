@@ -36,8 +36,13 @@ class TabularRegressor(TabularModel):
     Args:
         numeric_columns: The numeric feature columns, in input order (linked from the data module).
         vocabularies: Each categorical column, in input order, with its training values (linked).
-        numeric_mean: Training mean of each numeric column, which standardization subtracts (linked).
-        numeric_std: Training standard deviation of each numeric column (linked).
+        numeric_mean: Training mean of each numeric input, which standardization subtracts (linked).
+        numeric_std: Training standard deviation of each numeric input (linked).
+        date_columns: Each date column, after the numeric columns in input order, with the format its
+            dates are read in (linked); its parts are numeric inputs.
+        numeric_fill: Training median of each numeric input, which a missing value is read as (linked).
+        missing_indicators: The numeric and date columns whose missing values the model marks with
+            an input of its own: those the training rows had missing values in (linked).
         target_mean: Training mean of the target (linked).
         target_std: Training standard deviation of the target (linked).
         hidden_sizes: Width of each hidden layer of the MLP.
@@ -53,6 +58,9 @@ class TabularRegressor(TabularModel):
         vocabularies: dict[str, list[str]],
         numeric_mean: list[float] | None = None,
         numeric_std: list[float] | None = None,
+        date_columns: dict[str, str] | None = None,
+        numeric_fill: list[float] | None = None,
+        missing_indicators: list[str] | None = None,
         target_mean: float = 0.0,
         target_std: float = 1.0,
         hidden_sizes: tuple[int, ...] = (64, 64),
@@ -79,6 +87,9 @@ class TabularRegressor(TabularModel):
             hidden_sizes,
             dropout,
             max_embedding_dim,
+            date_columns,
+            numeric_fill,
+            missing_indicators,
         )
         self.save_hyperparameters(logger=False)
         # Not saved in the state dict: the hyperparameters hold them.
