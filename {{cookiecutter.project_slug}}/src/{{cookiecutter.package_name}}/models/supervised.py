@@ -115,9 +115,12 @@ class SupervisedModule(LightningModule):
         return {name: torch.stack([sample[name] for sample in samples]) for name in samples[0]}
 
     @torch.inference_mode()
-    def predict(self, sources: Sequence[Any], batch_size: int = 64) -> list[dict[str, Any]]:
-        """Predict raw inputs (see `read_input`), `batch_size` at a time: one answer per input.
+    def predict(self, sources: Any, batch_size: int = 64) -> list[dict[str, Any]] | dict[str, Any]:
+        """Predict raw inputs (see `read_input`), `batch_size` at a time: a list (any sequence) of
+        inputs gets one answer per input; one input (a path, a text, a row, an image) its answer.
         Call it on a model in eval mode, as `load_model` returns it."""
+        if isinstance(sources, (str, bytes)) or not isinstance(sources, Sequence):
+            return self.predict([sources], batch_size)[0]
         answers: list[dict[str, Any]] = []
         for start in range(0, len(sources), batch_size):
             batch = self.collate([self.read_input(source) for source in sources[start : start + batch_size]])

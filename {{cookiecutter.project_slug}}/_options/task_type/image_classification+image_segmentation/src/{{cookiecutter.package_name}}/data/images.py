@@ -56,7 +56,9 @@ def open_image(source: ImageSource) -> Image.Image:
     name = "the image bytes" if isinstance(source, bytes) else str(source)
     try:
         image = Image.open(io.BytesIO(source) if isinstance(source, bytes) else source)
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombError) as error:
+    except UnidentifiedImageError:  # its message names the file object, not the file
+        raise ValueError(f"Cannot read {name} as an image: expected an image file (PNG, JPEG, WebP, ...).") from None
+    except (OSError, Image.DecompressionBombError) as error:
         raise ValueError(f"Cannot read {name} as an image: {error}") from error
     limit = Image.MAX_IMAGE_PIXELS
     if limit is not None and image.width * image.height > limit:
