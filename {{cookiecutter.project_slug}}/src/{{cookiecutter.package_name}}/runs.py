@@ -180,7 +180,7 @@ def loggers_of(trainer_config: Namespace) -> list[Namespace]:
 def follow_runs_root(trainer_config: Namespace) -> None:
     """Have the loggers write under `trainer.default_root_dir`: a path option of a logger that the
     packaged config points into `runs` (save_dir, MLflow's store and artifacts) is moved under the
-    root the run was given. A path the user set elsewhere stays."""
+    root the run was given. A path the user set elsewhere stays; a SQLite store's becomes absolute."""
     root = str(trainer_config.default_root_dir)
     for logger in loggers_of(trainer_config):
         for option, value in logger.init_args.items():
@@ -189,7 +189,11 @@ def follow_runs_root(trainer_config: Namespace) -> None:
             scheme = SQLITE_PREFIX if value.startswith(SQLITE_PREFIX) else ""
             path = value.removeprefix(scheme)
             if path == RUNS_DIR or path.startswith(f"{RUNS_DIR}/"):
-                logger.init_args[option] = scheme + root + path.removeprefix(RUNS_DIR)
+                path = root + path.removeprefix(RUNS_DIR)
+            if scheme:
+                # MLflow keeps one store per URI in a process: a relative one would stay in the first folder.
+                path = str(Path(path).absolute())
+            logger.init_args[option] = scheme + path
 
 
 def keep_csv_metrics(run: Path) -> None:
