@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib
 import os
@@ -23,6 +24,7 @@ from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveCon
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 
 from .data import LINKED_FROM_MODEL, LINKED_TO_MODEL
+from .data.overlap import RECORD_KEY, SplitOverlapCheck
 from .runs import (
     continue_run,
     find_checkpoint,
@@ -133,6 +135,12 @@ class TrainingCLI(LightningCLI):
             default=False,
             help="Compile the model with torch.compile (slow first steps, then faster ones on a GPU).",
         )
+        parser.add_argument(
+            "--allow_overlap",
+            type=bool,
+            default=False,
+            help="validate and test: evaluate a checkpoint even on samples it trained (or, for test, validated) on.",
+        )
 
     def linked_value(self, name: str, datamodule: LightningDataModule) -> Any:
         """What the model receives as `name`: what the data module fits on its training split, or
@@ -166,6 +174,7 @@ class TrainingCLI(LightningCLI):
         follow_runs_root(trainer_config)
         self.fitted: dict[str, Any] = {}
         self.checkpoint_folder: str | None = None
+        self.recorded_splits: dict[str, Any] | None = None
         if self.subcommand in ("validate", "test", "predict") and config.ckpt_path:
             self.take_from_checkpoint(config.ckpt_path)
         if self.subcommand == "predict" and config.return_predictions is None:
@@ -203,13 +212,14 @@ class TrainingCLI(LightningCLI):
             warnings.filterwarnings("ignore", r"(Checkpoint|Experiment logs) directory .* exists and is not empty")
 
     def take_from_checkpoint(self, checkpoint: str) -> None:
-        """Read what the checkpoint's training split fitted (its values linked to the model) and where
-        its checkpoint callbacks saved, for `instantiate_classes`."""
+        """Read what the checkpoint's training split fitted (its values linked to the model), where
+        its checkpoint callbacks saved and which samples it trained on, for `instantiate_classes`."""
         saved = torch.load(checkpoint, map_location="cpu", weights_only=True)
         hyperparameters = saved.get("hyper_parameters", {})
         self.fitted = {name: hyperparameters[name] for name in LINKED_TO_MODEL if name in hyperparameters}
         folders = [state["dirpath"] for state in saved.get("callbacks", {}).values() if "dirpath" in state]
         self.checkpoint_folder = folders[0] if folders else None
+        self.recorded_splits = saved.get(RECORD_KEY)
 
     def instantiate_classes(self) -> None:
         try:
@@ -225,6 +235,10 @@ class TrainingCLI(LightningCLI):
         for callback in self.trainer.callbacks:
             if isinstance(callback, RunConfigSaver):
                 callback.config = self.asked_config
+        config = self._subcommand_config
+        option = f"{self.subcommand} --ckpt_path {config.get('ckpt_path')}"
+        # First: checkpoint callbacks stay last, as Lightning orders them.
+        self.trainer.callbacks.insert(0, SplitOverlapCheck(self.recorded_splits, config.allow_overlap, option))
         if self.fitted:
             # Data are prepared as for the checkpoint's model; to predict files, no training data are read.
             self.datamodule.use_fitted(self.fitted)
@@ -242,10 +256,15 @@ class TrainingCLI(LightningCLI):
             super()._run_subcommand(subcommand)
         except BaseException:
             trained = self.resumed or self.trainer.global_step > 0
-            if subcommand == "fit" and not trained and self.trainer.world_size == 1:
-                # Nothing trained (a mistake in the options or the data): the run leaves no folder behind.
-                # Here, once its loggers have closed their files; one process (others may have gone).
-                shutil.rmtree(run_dir(self.trainer), ignore_errors=True)
+            if self.trainer.world_size == 1:  # one process (others may have gone)
+                if subcommand == "fit" and not trained:
+                    # Nothing trained (a mistake in the options or the data): the run leaves no folder behind.
+                    # Here, once its loggers have closed their files.
+                    shutil.rmtree(run_dir(self.trainer), ignore_errors=True)
+                else:
+                    # Nor does an evaluation refused before it started (its folder still empty).
+                    with contextlib.suppress(OSError):
+                        run_dir(self.trainer).rmdir()
             raise
 
     def after_fit(self) -> None:

@@ -14,18 +14,21 @@ from lightning.pytorch import LightningDataModule, Trainer
 
 from .cli import default_precision
 from .data import LINKED_TO_MODEL
+from .data.overlap import SplitOverlapCheck, recorded_splits
 from .inference import load_model
 from .plots import Plots, saved_history
 from .runs import CHECKPOINT_NAMES
 
 
-def report(run: Path, ckpt_path: str = "best") -> Path:
+def report(run: Path, ckpt_path: str = "best", allow_overlap: bool = False) -> Path:
     """Draw the plots and write `report.html` of a finished run again (made before the plots
     existed, or before they changed): the run's checkpoint tested on the test split of its config.
 
     Args:
         run: The run's folder, which holds its `config.yaml` and `checkpoints/`.
         ckpt_path: The checkpoint to test: `best`, `last` (the run's), or a path.
+        allow_overlap: Test even when test samples were samples the checkpoint trained or validated on
+            (the data changed since the run).
     """
     checkpoint = run / "checkpoints" / f"{ckpt_path}.ckpt" if ckpt_path in CHECKPOINT_NAMES else Path(ckpt_path)
     config = run / "config.yaml"
@@ -49,7 +52,10 @@ def report(run: Path, ckpt_path: str = "best") -> Path:
         devices=1,
         precision=default_precision(torch.cuda.is_available()),
         logger=False,
-        callbacks=[plots],
+        callbacks=[
+            SplitOverlapCheck(recorded_splits(checkpoint), allow_overlap, option=f"report --ckpt_path {ckpt_path}"),
+            plots,
+        ],
         enable_checkpointing=False,
         enable_progress_bar=False,
         default_root_dir=run,
