@@ -173,7 +173,9 @@ OPTION_FILES = {
         "tests/test_tokenizer.py",
         "tests/tiny_data.py",
     },
-    ("split_strategy", "stratified"): {"src/{package}/data/stratify.py"},
+    ("split_strategy", "random"): {"tests/test_cv.py"},
+    ("split_strategy", "stratified"): {"src/{package}/data/stratify.py", "tests/test_cv.py"},
+    ("split_strategy", "predefined"): {"tests/test_cv.py"},
     ("logger", "wandb"): {"src/{package}/wandb_runs.py"},
     ("split_strategy", "kfold"): {"src/{package}/data/stratify.py", "src/{package}/kfold.py", "tests/test_kfold.py"},
 }

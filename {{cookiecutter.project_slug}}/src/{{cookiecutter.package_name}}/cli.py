@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import importlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -330,6 +331,13 @@ def main(
         from .sweep import main as sweep  # Optuna is not needed to train
 
         return sweep(argv[1:], prog=f"{prog} sweep")
+    if command == "cv":
+        if importlib.util.find_spec(f"{__package__}.kfold") is None:
+            raise ValueError(
+                "cv: cross-validation needs the kfold split strategy, and this project was rendered with "
+                "split_strategy={{ cookiecutter.split_strategy }}: render the template again with split_strategy=kfold."
+            )
+        return importlib.import_module(".kfold", __package__).main(argv[1:])
     defaults = {"default_config_files": default_config_files()}
     try:
         return TrainingCLI(
@@ -345,7 +353,8 @@ def main(
             parser_kwargs={
                 "prog": prog,
                 "epilog": "A checkpoint alone also runs `export --help` (to ONNX) and `serve --help` (over HTTP); "
-                "`report --help` draws a finished run's plots again; `sweep --help` searches hyperparameters. "
+                "`report --help` draws a finished run's plots again; `sweep --help` searches hyperparameters; "
+                "`cv` cross-validates (split_strategy kfold). "
                 f"A mistake in the options or the data prints one line: set {TRACEBACK_VARIABLE}=1 for its traceback.",
                 **{name: defaults for name in SUBCOMMANDS},
             }

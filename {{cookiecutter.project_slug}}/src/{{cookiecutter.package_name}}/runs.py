@@ -26,8 +26,9 @@ RUN_NAME_ARGUMENT = {
 CHECKPOINT_NAMES = ("last", "best")
 # Where `trainer.default_root_dir` puts runs by default, and where `export` and `serve` look for `best` and `last`.
 RUNS_DIR = "runs"
-# Under the runs folder: the sweeps' trials, which `best` and `last` never name.
+# Under the runs folder: the sweeps' trials and the cross-validations' folds, which `best` and `last` never name.
 SWEEPS_DIR = "sweeps"
+CV_DIR = "cv"
 # In each run's folder: what the run resolved (precision, devices) and whether it finished.
 SUMMARY_FILE = "run.yaml"
 # A path option of a logger that starts with the packaged runs folder follows `trainer.default_root_dir`.
@@ -74,9 +75,10 @@ def find_checkpoint(name: str, root: str | Path) -> str:
 
 
 def outside_sweeps(root: Path, pattern: str) -> list[Path]:
-    """The paths under `root` that match `pattern`, but for those of the sweeps' trials."""
-    sweeps = root / SWEEPS_DIR
-    return [path for path in root.glob(pattern) if sweeps not in path.parents]
+    """The paths under `root` that match `pattern`, but for those of the sweeps' trials and the
+    cross-validations' folds."""
+    apart = (root / SWEEPS_DIR, root / CV_DIR)
+    return [path for path in root.glob(pattern) if not any(folder in path.parents for folder in apart)]
 
 
 def run_summaries(root: Path) -> list[tuple[Path, dict]]:

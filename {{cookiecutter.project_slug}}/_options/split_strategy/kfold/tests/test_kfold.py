@@ -1,4 +1,5 @@
-"""Cross-validation fits every fold and reports each test metric's mean and spread."""
+"""`cv`: every fold fitted in the cross-validation's own folder, scored on the fold it held out, and
+resumed where it stopped."""
 
 from __future__ import annotations
 
@@ -9,23 +10,56 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.package_name }} import kfold
+from {{ cookiecutter.package_name }}.cli import main
 
 
-def test_every_fold_is_fitted_and_summarized(
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with path.open() as file:
+        return list(csv.DictReader(file))
+
+
+def test_a_cross_validation_predicts_every_non_test_sample_once_and_resumes_where_it_stopped(
     data_args: list[str], isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    per_fold: dict[str, list[float]] = {}
-    cross_validate = kfold.cross_validate
-    monkeypatch.setattr(kfold, "cross_validate", lambda args: per_fold.update(cross_validate(args)) or per_fold)
+    args = [*data_args, "--data.split.init_args.num_folds", "2", "--trainer.max_epochs", "1"]
+    fit_fold = kfold.fit_fold
 
-    summary = kfold.main([*data_args, "--data.split.init_args.num_folds", "2", "--trainer.max_epochs", "1"])
+    def stopped_at_fold_1(fold_args: list[str], fold_dir: Path) -> str:
+        if fold_dir.name == "fold_1":
+            raise KeyboardInterrupt
+        return fit_fold(fold_args, fold_dir)
 
-    assert per_fold and all(len(values) == 2 for values in per_fold.values())
-    for name, mean, std in summary:
-        assert mean == pytest.approx(statistics.mean(per_fold[name]))
-        assert std == pytest.approx(statistics.stdev(per_fold[name]))
-    with (isolated / "runs" / "kfold_summary.csv").open() as file:
-        rows = [(row["metric"], float(row["mean"]), float(row["std"])) for row in csv.DictReader(file)]
-    assert [name for name, _, _ in rows] == [name for name, _, _ in summary]
-    for (_, mean, std), (_, expected_mean, expected_std) in zip(rows, summary, strict=True):
-        assert (mean, std) == pytest.approx((expected_mean, expected_std))
+    monkeypatch.setattr(kfold, "fit_fold", stopped_at_fold_1)
+    with pytest.raises(KeyboardInterrupt):
+        main(["cv", "--name", "first", *args])
+    fold_0_runs = sorted(isolated.glob("runs/cv/first/fold_0/**/run.yaml"))
+    monkeypatch.setattr(kfold, "fit_fold", fit_fold)
+
+    folder = main(["cv", "--name", "first", *args])
+
+    assert folder == Path("runs/cv/first")
+    assert sorted(isolated.glob("runs/cv/first/fold_0/**/run.yaml")) == fold_0_runs  # kept, not fitted again
+    splits = read_csv(next((folder / "fold_0").rglob("splits.csv")))
+    non_test = sorted(row["sample"] for row in splits if row["split"] != "test")
+    predictions = read_csv(folder / "out_of_fold_predictions.csv")
+    assert sorted(row["sample"] for row in predictions) == non_test
+    for row in splits:  # each sample predicted by the fold that held it out
+        if row["split"] == "val":
+            assert next(p["fold"] for p in predictions if p["sample"] == row["sample"]) == "0"
+    summary = {row["fold"]: row for row in read_csv(folder / "summary.csv")}
+    assert list(summary) == ["0", "1", "mean", "std", "ensemble"]
+    scored = [name for name in summary["0"] if name.startswith("out_of_fold/")]
+    assert scored and any(name.startswith("test/") for name in summary["ensemble"] if summary["ensemble"][name])
+    for name in scored:
+        per_fold = [float(summary[fold][name]) for fold in ("0", "1")]
+        assert float(summary["mean"][name]) == pytest.approx(statistics.mean(per_fold))
+        assert float(summary["std"][name]) == pytest.approx(statistics.stdev(per_fold))
+    assert "Cross-validation first" in (folder / "report.html").read_text()
+
+
+def test_cross_validations_do_not_overwrite_each_other(data_args: list[str], isolated: Path) -> None:
+    args = [*data_args, "--data.split.init_args.num_folds", "2", "--trainer.max_epochs", "1"]
+    first = main(["cv", *args])
+    second = main(["cv", *args])
+    assert (first, second) == (Path("runs/cv/version_0"), Path("runs/cv/version_1"))
+    assert (first / "summary.csv").is_file() and (second / "summary.csv").is_file()
