@@ -1,4 +1,5 @@
-"""The command line: `python -m {{ cookiecutter.package_name }} fit|validate|test|predict|export|serve|report|sweep`."""
+"""The command line: `python -m {{ cookiecutter.package_name }} <subcommand>`, one of fit, validate, test,
+predict, export, serve, report, sweep, cv, repeat and compare."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ from .runs import (
     follow_runs_root,
     loggers_of,
     mark_finished,
+    now,
     requeued_checkpoint,
     reserve_run_folder,
     run_dir,
@@ -106,7 +108,7 @@ class RunConfigSaver(SaveConfigCallback):
                     "accelerator": type(trainer.accelerator).__name__,
                     "world_size": trainer.world_size,
                 }
-                write_summary(folder, command=trainer.state.fn.value, status="running", **resolved)
+                write_summary(folder, command=trainer.state.fn.value, status="running", started=now(), **resolved)
             if trainer.state.fn == "fit":
                 with (folder / "splits.csv").open("w", newline="") as file:
                     writer = csv.writer(file, lineterminator="\n")
@@ -331,6 +333,14 @@ def main(
         from .sweep import main as sweep  # Optuna is not needed to train
 
         return sweep(argv[1:], prog=f"{prog} sweep")
+    if command == "compare":
+        from .compare import main as compare
+
+        return compare(argv[1:], prog=f"{prog} compare")
+    if command == "repeat":
+        from .repeat import main as repeat
+
+        return repeat(argv[1:])
     if command == "cv":
         if importlib.util.find_spec(f"{__package__}.kfold") is None:
             raise ValueError(
@@ -354,7 +364,8 @@ def main(
                 "prog": prog,
                 "epilog": "A checkpoint alone also runs `export --help` (to ONNX) and `serve --help` (over HTTP); "
                 "`report --help` draws a finished run's plots again; `sweep --help` searches hyperparameters; "
-                "`cv` cross-validates (split_strategy kfold). "
+                "`cv` cross-validates (split_strategy kfold); `repeat --seeds 0,1,2` trains over seeds; "
+                "`compare` puts runs side by side. "
                 f"A mistake in the options or the data prints one line: set {TRACEBACK_VARIABLE}=1 for its traceback.",
                 **{name: defaults for name in SUBCOMMANDS},
             }

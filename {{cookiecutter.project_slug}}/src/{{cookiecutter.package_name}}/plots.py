@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import base64
+import csv
 import html
 import math
 import struct
@@ -19,9 +20,11 @@ from matplotlib.ticker import MaxNLocator
 from torch import nn
 
 from .figure_logging import log_figures
-from .runs import run_dir
+from .runs import run_dir, write_summary
 
 DPI = 100
+# In each run's folder: the learning curves as numbers (epoch, then one column per metric), for `compare`.
+HISTORY_FILE = "history.csv"
 
 
 # Room around the axes, in inches (left, bottom, right, top), for tick labels, axis labels and a
@@ -139,6 +142,9 @@ class Plots(Callback):
         row = self.history.setdefault(trainer.current_epoch, {})
         row.update({name: float(value) for name, value in trainer.callback_metrics.items() if name.startswith("val/")})
         self.record_train_loss(trainer)  # validation ends the epoch: its training batches are all in
+        folder = run_dir(trainer)  # on every process
+        if trainer.is_global_zero:
+            write_history(folder / HISTORY_FILE, self.history)
         if self.figures is not None:
             self.draw(trainer, f"plots/val-epoch-{trainer.current_epoch + 1}")
 
@@ -164,6 +170,7 @@ class Plots(Callback):
             splits = getattr(trainer.datamodule, "split_indices", None)  # None: tested on loaders given directly
             split_sizes = {name: len(positions) for name, positions in splits._asdict().items()} if splits else {}
             path = write_report(folder, pictures, test_metrics, split_sizes, self.checkpoint or trainer.ckpt_path)
+            write_summary(folder, test=test_metrics)
             print(f"Plots in {folder / 'plots'}, report in {path}")
 
     def start_figures(self, pl_module: LightningModule) -> None:
@@ -221,6 +228,15 @@ def draw_learning_curves(history: dict[int, dict[str, float]]) -> Figure:
         ax.set_axis_off()
     ax.figure.suptitle("Learning curves")
     return ax.figure
+
+
+def write_history(path: Path, history: dict[int, dict[str, float]]) -> None:
+    """The learning curves as a CSV file: one row per epoch (counted from 1), one column per metric."""
+    names = sorted({name for row in history.values() for name in row})
+    with path.open("w", newline="") as file:
+        writer = csv.writer(file, lineterminator="\n")
+        writer.writerow(["epoch", *names])
+        writer.writerows([epoch + 1, *(history[epoch].get(name, "") for name in names)] for epoch in sorted(history))
 
 
 def saved_history(checkpoint: str | Path) -> dict[int, dict[str, float]]:

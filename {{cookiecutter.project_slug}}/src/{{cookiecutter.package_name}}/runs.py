@@ -26,9 +26,11 @@ RUN_NAME_ARGUMENT = {
 CHECKPOINT_NAMES = ("last", "best")
 # Where `trainer.default_root_dir` puts runs by default, and where `export` and `serve` look for `best` and `last`.
 RUNS_DIR = "runs"
-# Under the runs folder: the sweeps' trials and the cross-validations' folds, which `best` and `last` never name.
+# Under the runs folder: the sweeps' trials, the cross-validations' folds and the repeats' seeds,
+# which `best` and `last` never name.
 SWEEPS_DIR = "sweeps"
 CV_DIR = "cv"
+REPEATS_DIR = "repeats"
 # In each run's folder: what the run resolved (precision, devices) and whether it finished.
 SUMMARY_FILE = "run.yaml"
 # A path option of a logger that starts with the packaged runs folder follows `trainer.default_root_dir`.
@@ -75,9 +77,9 @@ def find_checkpoint(name: str, root: str | Path) -> str:
 
 
 def outside_sweeps(root: Path, pattern: str) -> list[Path]:
-    """The paths under `root` that match `pattern`, but for those of the sweeps' trials and the
-    cross-validations' folds."""
-    apart = (root / SWEEPS_DIR, root / CV_DIR)
+    """The paths under `root` that match `pattern`, but for those of the sweeps' trials, the
+    cross-validations' folds and the repeats' seeds."""
+    apart = (root / SWEEPS_DIR, root / CV_DIR, root / REPEATS_DIR)
     return [path for path in root.glob(pattern) if not any(folder in path.parents for folder in apart)]
 
 
@@ -94,12 +96,21 @@ def write_summary(folder: Path, **values: object) -> None:
     path.write_text(yaml.safe_dump(summary | values, sort_keys=False))
 
 
+def now() -> str:
+    """UTC, to the microsecond: the times of runs sort as their text does."""
+    return datetime.now(timezone.utc).isoformat()
+
+
 def mark_finished(trainer: Trainer) -> None:
-    """Record in the run's summary that its `fit` finished: from then on, its best checkpoint is `best`."""
+    """Record in the run's summary that its `fit` finished (from then on, its best checkpoint is
+    `best`), and the best value of the metric its checkpoint followed."""
     folder = run_dir(trainer)
+    checkpoint = trainer.checkpoint_callback
+    best = {}
+    if checkpoint is not None and checkpoint.best_model_score is not None:
+        best = {"best": {checkpoint.monitor: float(checkpoint.best_model_score)}}
     if trainer.is_global_zero:
-        # UTC, to the microsecond: the times of runs sort as their text does.
-        write_summary(folder, status="finished", finished=datetime.now(timezone.utc).isoformat())
+        write_summary(folder, status="finished", finished=now(), **best)
 
 
 def requeued_checkpoint(root: str | Path) -> str | None:

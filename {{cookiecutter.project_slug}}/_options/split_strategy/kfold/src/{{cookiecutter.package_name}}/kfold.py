@@ -30,7 +30,8 @@ from .cli import main as cli_main
 from .data import LINKED_TO_MODEL
 from .inference import load_model
 from .plots import STYLE, TestFigures, embedded_figure, table
-from .runs import CV_DIR, find_checkpoint, run_summaries
+from .repeat import fit_in, group_folder, option, write_summary_table
+from .runs import CV_DIR
 
 
 class FoldPredictions(Callback):
@@ -62,31 +63,6 @@ class FoldPredictions(Callback):
     ) -> None:
         self.keep(pl_module, batch, "test")
         self.test_targets.append(batch[1].cpu())
-
-
-def cv_folder(root: Path, name: str | None) -> Path:
-    """`<root>/cv/<name>`, or the next free `version_N` there."""
-    if name:
-        return root / CV_DIR / name
-    taken = {path.name for path in (root / CV_DIR).glob("version_*")}
-    return root / CV_DIR / next(f"version_{n}" for n in range(len(taken) + 1) if f"version_{n}" not in taken)
-
-
-def fit_fold(args: list[str], fold_dir: Path) -> str:
-    """Fit one fold in `fold_dir` (going on from its `last.ckpt` if it stopped); its best checkpoint."""
-    finished = any(summary.get("status") == "finished" for _, summary in run_summaries(fold_dir))
-    if not finished:
-        resume = list(fold_dir.rglob("checkpoints/last.ckpt"))
-        cli_main(
-            [
-                "fit",
-                *args,
-                "--trainer.default_root_dir",
-                str(fold_dir),
-                *(["--ckpt_path", str(resume[0])] if resume else []),
-            ]
-        )
-    return find_checkpoint("best", fold_dir)
 
 
 def prediction_columns(model: LightningModule, predictions: torch.Tensor) -> list[dict[str, float]]:
@@ -157,13 +133,13 @@ def cross_validate(args: list[str], name: str | None = None) -> Path:
         raise ValueError(
             "cv: the data's split is not a KFoldSplit; set --data.split.class_path to the project's KFoldSplit."
         )
-    folder = cv_folder(Path(probe.trainer.default_root_dir), name)
+    folder = group_folder(Path(probe.trainer.default_root_dir) / CV_DIR, name)
     num_folds = probe.datamodule.split.num_folds
     kept: FoldPredictions | None = None
     summary, rows, test_predictions = [], [], []
     for fold in range(num_folds):
         fold_args = [*args, "--data.split.init_args.fold", str(fold)]
-        checkpoint = fit_fold(fold_args, folder / f"fold_{fold}")
+        checkpoint = fit_in(folder / f"fold_{fold}", fold_args)
         result = evaluate_fold(args, fold, checkpoint, kept)
         kept = result["kept"]
         out_of_fold = {f"out_of_fold/{key.split('/', 1)[1]}": value for key, value in result["out_of_fold"].items()}
@@ -186,13 +162,7 @@ def write_results(
 ) -> None:
     """`summary.csv`, `out_of_fold_predictions.csv`, the figures in `plots/` and `report.html`."""
     names = [key for key in summary[0] if key != "fold"]
-    mean = {"fold": "mean", **{key: statistics.mean(row[key] for row in summary) for key in names}}
-    std = {"fold": "std", **{key: statistics.stdev(row[key] for row in summary) for key in names}}
-    table_rows = [*summary, mean, std, {"fold": "ensemble", **ensemble}]
-    with (folder / "summary.csv").open("w", newline="") as file:
-        writer = csv.DictWriter(file, ["fold", *names], lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(table_rows)
+    table_rows = write_summary_table(folder / "summary.csv", "fold", summary, [{"fold": "ensemble", **ensemble}])
     with (folder / "out_of_fold_predictions.csv").open("w", newline="") as file:
         writer = csv.DictWriter(file, list(rows[0]), lineterminator="\n")
         writer.writeheader()
@@ -235,12 +205,7 @@ def format_cell(value: Any) -> str:
 
 
 def main(args: list[str] | None = None) -> Path:
-    args = list(sys.argv[1:] if args is None else args)
-    name = None
-    if "--name" in args:
-        at = args.index("--name")
-        name = args[at + 1]
-        del args[at : at + 2]
+    name, args = option(list(sys.argv[1:] if args is None else args), "--name")
     folder = cross_validate(args, name)
     print((folder / "summary.csv").read_text())
     print(f"Cross-validation written to {folder}")
