@@ -6,9 +6,10 @@ import csv
 import shutil
 from pathlib import Path
 
-from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.commands import main
 from {{ cookiecutter.package_name }}.runs import run_dir
 
+from .browser import inked_share
 from .conftest import TrainedRun
 
 
@@ -33,3 +34,5 @@ def test_compare_shows_the_options_that_differ_and_needs_no_logger_nor_checkpoin
     assert text.count("data:image/png;base64,") == 1  # the learning curves, inside the page
     assert "<script" not in text and 'src="http' not in text
     assert not list((tmp_path / "out").glob("*.png"))
+    inked = inked_share(text, tmp_path, "comparison")
+    assert inked > 2 * inked_share(text.split("<h2>Learning curves")[0], tmp_path, "table_only"), inked

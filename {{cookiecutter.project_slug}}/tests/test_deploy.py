@@ -28,7 +28,7 @@ import onnxruntime
 import pytest
 
 from {{ cookiecutter.package_name }} import load_model
-from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.commands import main
 from {{ cookiecutter.package_name }}.runs import run_dir
 
 from .conftest import TrainedRun, assert_close_predictions, predicted_numbers

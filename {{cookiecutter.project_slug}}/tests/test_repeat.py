@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.package_name }} import repeat
-from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.commands import main
 
 
 def test_a_repeat_fits_each_seed_once_goes_on_where_it_stopped_and_gives_the_spread(

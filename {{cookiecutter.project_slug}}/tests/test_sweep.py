@@ -19,7 +19,7 @@ from optuna.trial import FrozenTrial, TrialState
 from PIL import Image
 from sqlalchemy.exc import SQLAlchemyError
 
-from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.commands import main
 from {{ cookiecutter.package_name }}.runs import find_checkpoint, run_dir
 
 from .processes import PROJECT_ROOT

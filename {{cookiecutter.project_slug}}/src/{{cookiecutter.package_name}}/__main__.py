@@ -1,5 +1,5 @@
 import sys
 
-from .cli import run_command_line
+from .commands import run_command_line
 
 sys.exit(run_command_line(prog=f"python -m {__package__}"))

@@ -1,13 +1,11 @@
-"""The command line: `python -m {{ cookiecutter.package_name }} <subcommand>`, one of fit, validate, test,
-predict, export, serve, report, sweep, cv, repeat and compare."""
+"""The training command line: fit, validate, test and predict through LightningCLI, each run in a
+folder of its own (`commands` routes every subcommand)."""
 
 from __future__ import annotations
 
 import contextlib
 import csv
 import importlib
-import importlib.util
-import os
 import shutil
 import signal
 import sys
@@ -19,7 +17,7 @@ from typing import Any
 
 import torch
 import yaml
-from jsonargparse import CLI, Namespace
+from jsonargparse import Namespace
 from lightning.pytorch import Callback, LightningDataModule, LightningModule, Trainer
 from lightning.pytorch.callbacks import LearningRateMonitor, ProgressBar
 from lightning.pytorch.cli import LightningArgumentParser, LightningCLI, SaveConfigCallback
@@ -41,9 +39,6 @@ from .runs import (
 )
 
 SUBCOMMANDS = ("fit", "validate", "test", "predict")
-# Subcommands that start from a checkpoint, each a function of its module, imported when it runs
-# (ONNX and the web server are not needed to train).
-CHECKPOINT_COMMANDS = {"export": "export", "serve": "serving", "report": "report"}
 # The default configs ship inside the package, so that an installed project runs from any folder.
 # Applied in this order: later files add to or override earlier ones. callbacks.yaml comes first
 # so that the task's best-metric checkpoint is `trainer.checkpoint_callback`.
@@ -293,21 +288,6 @@ def is_a(callback: Namespace, base: type) -> bool:
     return issubclass(getattr(importlib.import_module(module_name), class_name), base)
 
 
-def run_command_line(prog: str | None = None) -> int:
-    """The installed command and `python -m {{ cookiecutter.package_name }}`: run the command line and
-    return its exit status. A mistake in the options or the data (a ValueError or an OSError, which
-    name the culprit) ends in its one line, not a traceback, unless FULL_TRACEBACK is set; any other
-    error is a bug, and shows its traceback."""
-    try:
-        main(prog=prog)
-    except (ValueError, OSError) as error:
-        if os.environ.get(TRACEBACK_VARIABLE):
-            raise
-        print(f"error: {error}", file=sys.stderr)
-        return 1
-    return 0
-
-
 def main(
     args: list[str] | None = None,
     run: bool = True,
@@ -315,39 +295,14 @@ def main(
     callbacks: list[Callback] | None = None,
     test_after_fit: bool = True,
 ) -> Any:
-    """Run the command line with `args` (default: sys.argv) and return what it made: the
-    LightningCLI object for Trainer subcommands, the subcommand's result for export, serve and sweep.
+    """Run fit, validate, test or predict with `args` (default: sys.argv) and return the LightningCLI object.
 
     With `run=False` nothing is run and `args` holds no subcommand: the returned
     object carries the instantiated `model`, `datamodule` and `trainer`.
     `callbacks` are added to the trainer's (the sweep adds its trial's); `test_after_fit=False`
     ends a `fit` without testing (a sweep's trials are judged on validation).
     """
-    argv = sys.argv[1:] if args is None else args
-    command = argv[0] if run and argv else None
     prog = prog or Path(sys.argv[0]).name
-    if command in CHECKPOINT_COMMANDS:
-        function = getattr(importlib.import_module(f".{CHECKPOINT_COMMANDS[command]}", __package__), command)
-        return CLI(function, args=argv[1:], prog=f"{prog} {command}", as_positional=False)
-    if command == "sweep":
-        from .sweep import main as sweep  # Optuna is not needed to train
-
-        return sweep(argv[1:], prog=f"{prog} sweep")
-    if command == "compare":
-        from .compare import main as compare
-
-        return compare(argv[1:], prog=f"{prog} compare")
-    if command == "repeat":
-        from .repeat import main as repeat
-
-        return repeat(argv[1:])
-    if command == "cv":
-        if importlib.util.find_spec(f"{__package__}.kfold") is None:
-            raise ValueError(
-                "cv: cross-validation needs the kfold split strategy, and this project was rendered with "
-                "split_strategy={{ cookiecutter.split_strategy }}: render the template again with split_strategy=kfold."
-            )
-        return importlib.import_module(".kfold", __package__).main(argv[1:])
     defaults = {"default_config_files": default_config_files()}
     try:
         return TrainingCLI(

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import csv
 import statistics
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -86,11 +85,11 @@ def repeat(args: list[str], seeds: list[int], name: str | None = None) -> Path:
     return folder
 
 
-def main(args: list[str] | None = None) -> Path:
-    seeds, args = option(list(sys.argv[1:] if args is None else args), "--seeds")
+def main(args: list[str], prog: str) -> Path:
+    seeds, args = option(args, "--seeds")
     name, args = option(args, "--name")
     if seeds is None:
-        raise ValueError("repeat: --seeds is required, e.g. --seeds 0,1,2.")
+        raise ValueError(f"{prog}: --seeds is required, e.g. --seeds 0,1,2.")
     try:
         numbers = [int(seed) for seed in seeds.split(",")]
     except ValueError:

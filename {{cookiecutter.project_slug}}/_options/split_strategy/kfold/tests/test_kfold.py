@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from {{ cookiecutter.package_name }} import kfold
-from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.commands import main
+
+from .browser import inked_share
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -54,7 +56,9 @@ def test_a_cross_validation_predicts_every_non_test_sample_once_and_resumes_wher
         per_fold = [float(summary[fold][name]) for fold in ("0", "1")]
         assert float(summary["mean"][name]) == pytest.approx(statistics.mean(per_fold))
         assert float(summary["std"][name]) == pytest.approx(statistics.stdev(per_fold))
-    assert "Cross-validation first" in (folder / "report.html").read_text()
+    page = (folder / "report.html").read_text()
+    assert "Cross-validation first" in page
+    assert inked_share(page, isolated, "cv_report") > 0.1  # the table, the spread and the out-of-fold figures
 
 
 def test_cross_validations_do_not_overwrite_each_other(data_args: list[str], isolated: Path) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.commands import main
 
 
 def test_cv_without_the_kfold_split_strategy_says_how_to_get_it() -> None:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import statistics
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -126,12 +125,12 @@ def spread_figure(per_fold: list[dict[str, float]]) -> Figure:
     return figure
 
 
-def cross_validate(args: list[str], name: str | None = None) -> Path:
+def cross_validate(args: list[str], name: str | None, prog: str) -> Path:
     """Fit and evaluate every fold with `args` added; return the cross-validation's folder."""
     probe = cli_main(args, run=False)
     if not hasattr(probe.datamodule.split, "num_folds"):
         raise ValueError(
-            "cv: the data's split is not a KFoldSplit; set --data.split.class_path to the project's KFoldSplit."
+            f"{prog}: the data's split is not a KFoldSplit; set --data.split.class_path to the project's KFoldSplit."
         )
     folder = group_folder(Path(probe.trainer.default_root_dir) / CV_DIR, name)
     num_folds = probe.datamodule.split.num_folds
@@ -204,13 +203,9 @@ def format_cell(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def main(args: list[str] | None = None) -> Path:
-    name, args = option(list(sys.argv[1:] if args is None else args), "--name")
-    folder = cross_validate(args, name)
+def main(args: list[str], prog: str) -> Path:
+    name, args = option(args, "--name")
+    folder = cross_validate(args, name, prog)
     print((folder / "summary.csv").read_text())
     print(f"Cross-validation written to {folder}")
     return folder
-
-
-if __name__ == "__main__":
-    main()
