@@ -20,5 +20,6 @@ def inked_share(html: str, folder: Path, name: str) -> float:
     page, screenshot = folder / f"{name}.html", folder / f"{name}.png"
     page.write_text(html)
     command = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1280,2400"]
-    subprocess.run([*command, f"--screenshot={screenshot}", page.as_uri()], capture_output=True, timeout=120, check=True)
+    command += [f"--screenshot={screenshot}", page.as_uri()]
+    subprocess.run(command, capture_output=True, timeout=120, check=True)
     return float((imread(screenshot)[..., :3] < 0.99).any(axis=-1).mean())
