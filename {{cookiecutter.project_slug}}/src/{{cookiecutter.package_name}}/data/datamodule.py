@@ -52,6 +52,8 @@ class SplitDataModule(LightningDataModule):
         self.split = split
         self.batch_size = batch_size
         self.num_workers = num_workers
+        # What `prediction_dataset` left out (an input that does not decode) and why: listed beside the predictions.
+        self.predict_skipped: list[tuple[str, str]] = []
 
     sample_ids: list[str]
     split_indices: SplitIndices

@@ -32,6 +32,8 @@ def test_predicted_masks_are_class_indices_the_size_of_their_images(
     with output.open() as file:
         rows = list(csv.DictReader(file))
     assert [Path(row["image"]).relative_to(new_images).as_posix() for row in rows] == sorted(sizes)
+    # Each image's id: its path in predict_dir.
+    assert [row["sample_id"] for row in rows] == sorted(sizes)
     # Named relative to the CSV's folder, laid out as the images: the CSV and its masks move together.
     assert [row["mask"] for row in rows] == ["predicted_masks/sub/tall.png", "predicted_masks/wide.png"]
     for row in rows:

@@ -60,3 +60,12 @@ def same_prediction(row: dict[str, str], answer: dict[str, Any]) -> None:
     """A row of predictions.csv and the Python API's answer for the same wine agree."""
     assert row["predicted_class"] == answer["label"]
     assert float(row["probability"]) == pytest.approx(answer["probabilities"][answer["label"]], abs=1e-5)
+
+
+# The column of predictions.csv that holds a row's true target, where the predicted rows have it.
+TRUE_COLUMN = "true_class"
+
+
+def same_truth(written: list[str], datamodule: Any, positions: list[int]) -> None:
+    """The true targets predictions.csv wrote for the samples at `positions` are the data module's."""
+    assert written == [datamodule.label_names[position] for position in positions]

@@ -67,3 +67,12 @@ def bad_requests() -> list[tuple[dict[str, Any], str]]:
 def same_prediction(row: dict[str, str], answer: dict[str, Any]) -> None:
     """A row of predictions.csv and the Python API's answer for the same patient agree."""
     assert float(row["prediction"]) == pytest.approx(answer["value"], rel=1e-6)
+
+
+# The column of predictions.csv that holds a row's true target, where the predicted rows have it.
+TRUE_COLUMN = "true_value"
+
+
+def same_truth(written: list[str], datamodule: Any, positions: list[int]) -> None:
+    """The true targets predictions.csv wrote for the samples at `positions` are the data module's."""
+    assert [float(value) for value in written] == pytest.approx([datamodule.target_values[p] for p in positions])

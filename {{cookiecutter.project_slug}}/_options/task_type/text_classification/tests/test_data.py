@@ -19,7 +19,7 @@ from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.data import TextClassificationDataModule, text
 from {{ cookiecutter.package_name }}.data.corpus import TOPICS, write_corpus
 from {{ cookiecutter.package_name }}.data.splitting import Split, SplitIndices
-from {{ cookiecutter.package_name }}.data.text import list_samples
+from {{ cookiecutter.package_name }}.data.text import list_samples, read_texts, text_id
 from {{ cookiecutter.package_name }}.data.tokens import TokenizedTexts, token_ids, tokenize
 
 from .tiny_data import CLASS_PHRASES, PREDICT_TEXTS, SAMPLES_PER_SPLIT
@@ -218,8 +218,9 @@ def test_jsonl_and_csv_are_read_alike(tmp_path: Path) -> None:
         assert catalog.texts == ["Rain again", "Goal!"]
         assert catalog.class_names == ["7", "weather"]
         assert catalog.label_names == ["weather", "7"]
-        # No split column: the ids are the lines; with the predefined split they belong to no split.
-        assert catalog.sample_ids == [str(line) for line in catalog.lines]
+        # No split column: the ids are hashes of the texts; with the predefined split they belong to no split.
+        assert catalog.sample_ids == [text_id("Rain again"), text_id("Goal!")]
+        assert catalog.lines == ([1, 2] if path.suffix == ".jsonl" else [2, 3])  # the header is line 1
 
 
 def test_split_column_names_the_sample_ids(datamodule: TextClassificationDataModule) -> None:
@@ -288,3 +289,122 @@ def test_bad_data_stops_the_cli_before_training(tmp_path: Path, data_args: list[
     path = write_lines(tmp_path / "data.csv", ["words,label", "hi,a"])
     with pytest.raises(ValueError, match=r"no text column 'text'; found 'words', 'label'"):
         main(["fit", *data_args, "--data.data_path", str(path)])
+
+
+# Data as users have them: quotes inside TSV texts, CSV texts over several lines, quotes left open,
+# files saved in Latin-1, rows inserted at the top.
+
+
+def test_tsv_is_read_without_quote_processing_one_record_a_line(tmp_path: Path) -> None:
+    """A TSV text that starts with a quote does not swallow the lines after it, and quotes stay."""
+    rows = [(f"review number {number} was fine", "good" if number % 2 else "bad") for number in range(12)]
+    rows[1] = ('"Best" purchase ever', "good")
+    rows[2] = ('"Broke after a day, do not buy', "bad")  # a quote that never closes
+    rows[9] = ('Five stars "', "good")
+    path = write_lines(tmp_path / "reviews.tsv", ["text\tlabel", *(f"{text}\t{label}" for text, label in rows), ""])
+    catalog = list_samples(path, "text", "label", "split")
+    assert catalog.texts == [text for text, _ in rows]
+    assert catalog.label_names == [label for _, label in rows]
+    assert catalog.lines == list(range(2, 14))
+
+
+def test_csv_texts_may_span_lines_and_the_reader_says_so(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    lines = ["text,label", '"First line', 'second line, with a comma",good', "plain,bad", '"a ""quoted"" word",good']
+    path = write_lines(tmp_path / "data.csv", lines)
+    with caplog.at_level("INFO"):
+        catalog = list_samples(path, "text", "label", "split")
+    assert catalog.texts == ["First line\nsecond line, with a comma", "plain", 'a "quoted" word']
+    assert catalog.lines == [2, 4, 5]  # where each record starts
+    assert "3 records on 4 lines: 1 of them hold line breaks in quoted fields (starting at line 2)" in caplog.text
+
+
+def test_a_bad_record_is_named_by_the_line_where_it_starts(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "data.csv", ["text,label", "ok,good", '"one', "two", 'three",', "fine,bad"])
+    with pytest.raises(ValueError, match=r"data\.csv, line 3: empty label in column 'label'"):
+        list_samples(path, "text", "label", "split")
+
+
+def test_a_quote_left_open_is_refused_where_it_swallows_records(tmp_path: Path) -> None:
+    lines = ["text,label", "fine,good", '"Great product,good', "Another review,bad", "Third one,good"]
+    lines += ['"Nice" one,bad', "last,good"]
+    path = write_lines(tmp_path / "data.csv", lines)
+    message = r"data\.csv, line 3: a quoted field there runs over 4 lines, 2 of which read as records"
+    with pytest.raises(ValueError, match=message):
+        list_samples(path, "text", "label", "split")
+
+
+def test_a_quote_left_open_to_the_end_of_the_file_is_refused(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "data.csv", ["text,label", "ok,good", "fine,bad", '"never closed,good', "more,bad"])
+    for read in (lambda: list_samples(path, "text", "label", "split"), lambda: read_texts(path, "text")):
+        with pytest.raises(ValueError, match=r"data\.csv, line 4: a quote opens a field there and never closes"):
+            read()
+
+
+@pytest.mark.parametrize(
+    ("name", "lines", "message"),
+    [
+        ("data.csv", ["text,label", "Great, really great,good"], r"line 2: 3 fields where the header has 2 .*comma"),
+        ("data.tsv", ["text\tlabel", "a\ttab\tgood"], r"line 2: 3 fields where the header has 2 .*tab"),
+        ("data.csv", ["text,label,split", "only two,good"], r"line 2: 2 fields where the header has 3"),
+    ],
+)
+def test_a_row_of_another_length_than_the_header_is_refused(
+    tmp_path: Path, name: str, lines: list[str], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        list_samples(write_lines(tmp_path / name, lines), "text", "label", "split")
+
+
+def test_trailing_empty_fields_are_ignored(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "data.csv", ["text,label", "a b,x,,", "c d,y"])
+    assert list_samples(path, "text", "label", "split").texts == ["a b", "c d"]
+
+
+@pytest.mark.parametrize("name", ["reviews.csv", "reviews.tsv", "reviews.jsonl"])
+def test_a_file_that_is_not_utf8_is_refused_by_line_and_column(tmp_path: Path, name: str) -> None:
+    """A file saved as Latin-1 (Windows-1252), as spreadsheet programs may: é is the byte 0xe9."""
+    separator = {".csv": ",", ".tsv": "\t"}.get(Path(name).suffix)
+    rows = [("Nice little place", "good"), ("Awful service", "bad"), ("Le café était froid", "bad")]
+    if separator:
+        text = "\n".join(["text" + separator + "label", *(separator.join(row) for row in rows)]) + "\n"
+    else:
+        text = "".join(json.dumps({"text": t, "label": label}, ensure_ascii=False) + "\n" for t, label in rows)
+    path = tmp_path / name
+    path.write_bytes(text.encode("latin-1"))
+    line, column = (4, 7) if separator else (3, 17)
+    where = rf"{name.replace('.', '[.]')} line {line}"
+    message = rf"{where} is not UTF-8 \(byte 0xe9 at column {column}.*save the file as UTF-8"
+    with pytest.raises(ValueError, match=message):
+        list_samples(path, "text", "label", "split")
+    with pytest.raises(ValueError, match=message):
+        read_texts(path, "text")
+    # The same file in UTF-8, with the byte order mark some programs write, reads.
+    path.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    assert list_samples(path, "text", "label", "split").texts[2] == "Le café était froid"
+
+
+def test_a_sample_id_is_a_hash_of_its_text_wherever_its_row_is(
+    tmp_path: Path, datamodule: TextClassificationDataModule
+) -> None:
+    texts = [f"text number {number}" for number in range(40)]
+    rows = [f"{text},{'x' if number % 3 else 'y'}" for number, text in enumerate(texts)]
+    before = list_samples(write_lines(tmp_path / "before.csv", ["text,label", *rows]), "text", "label", "split")
+    # Rows inserted at the top, one of them a text already there (with another label), one moved to the end.
+    inserted = ["a new text,x", "text number 5,x", *rows[1:], rows[0]]
+    after = list_samples(write_lines(tmp_path / "after.csv", ["text,label", *inserted]), "text", "label", "split")
+    ids_before = dict(zip(before.texts, before.sample_ids, strict=True))
+    pairs = zip(after.texts, after.sample_ids, strict=True)
+    assert all(ids_before[text] == sample_id for text, sample_id in pairs if text in ids_before)
+    assert after.sample_ids[1] == after.sample_ids[6] == text_id("text number 5")
+    assert len(set(before.sample_ids)) == len(texts)
+    # Surrounding whitespace aside: a text to predict has the id of the same training text.
+    assert text_id("  text number 5 \n") == text_id("text number 5")
+    split = datamodule.split
+    if hasattr(split, "split_of"):  # the random split: every text keeps its split
+        assert [split.split_of(text_id(text)) for text in texts] == [split.split_of(i) for i in before.sample_ids]
+
+
+def test_texts_to_predict_are_kept_as_given_with_their_labels_where_the_file_has_them(tmp_path: Path) -> None:
+    path = write_lines(tmp_path / "new.tsv", ["text\tlabel", "  padded text \t x ", '"quoted"\t', "plain\ty"])
+    assert read_texts(path, "text", "label") == (["  padded text ", '"quoted"', "plain"], ["x", "", "y"])
+    assert read_texts(path, "text", "stars") == (["  padded text ", '"quoted"', "plain"], None)

@@ -3,17 +3,23 @@ texts in: tokenized by the model, as the exported tokenizer.json tokenizes them.
 
 from __future__ import annotations
 
+import csv
+from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
+from sklearn.metrics import f1_score
 from tokenizers import Tokenizer
 
+from {{ cookiecutter.package_name }} import load_model
+from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.data.tokens import train_tokenizer
 from {{ cookiecutter.package_name }}.models import TextClassifier
 from {{ cookiecutter.package_name }}.models.encoders import ENCODERS, build_encoder
 
 CLASSES = ["a", "b", "c", "d"]
+SPLITS = ("train",) * 5 + ("val", "test")  # a split column's values, for the predefined strategy
 TEXTS = ["the telescope saw a comet", "bake the bread for an hour", "the striker scored a late goal"] * 3
 # What the data module would link to the model.
 LINKED = {
@@ -94,3 +100,29 @@ def test_the_exported_tokenizer_gives_the_graphs_input() -> None:
     texts = ["a comet", "the striker scored a late goal again", "Bake the BREAD!"]
     expected = model.collate([model.read_input(text) for text in texts])["token_ids"]
     assert [encoding.ids for encoding in exported.encode_batch(texts)] == expected.tolist()
+
+
+def test_on_imbalanced_classes_the_best_checkpoint_is_the_one_of_the_best_macro_f1(tmp_path: Path) -> None:
+    """95 texts of one class for 5 of the other, as in many real sets: the checkpoint's score is
+    the macro F1 of its predictions on the validation split, not their accuracy."""
+    path = tmp_path / "imbalanced.csv"
+    rows = [("text", "label", "split")]
+    for number in range(400):
+        broken = number % 20 == 0  # 20 of 400
+        text = f"{'it broke' if broken else 'works fine'} item zq{number} {'sadly' if number % 3 else 'today'}"
+        split = ("train", "train", "train", "val", "test")[number // 20 % 5] if broken else SPLITS[number % 7]
+        rows.append((text, "broken" if broken else "fine", split))
+    with path.open("w", newline="") as file:
+        csv.writer(file).writerows(rows)
+    quiet = ["--trainer.enable_progress_bar", "false"]
+    cli = main(["fit", "--data.data_path", str(path), "--trainer.max_epochs", "1", *quiet])
+    checkpoint = cli.trainer.checkpoint_callback
+    assert checkpoint.monitor == "val/f1"
+    model = load_model(checkpoint.best_model_path)
+    datamodule = cli.datamodule
+    val = datamodule.split_indices.val
+    truth = [datamodule.catalog.label_names[i] for i in val]
+    assert {"broken", "fine"} == set(truth)
+    predicted = [answer["label"] for answer in model.predict([datamodule.catalog.texts[i] for i in val])]
+    f1 = f1_score(truth, predicted, average="macro", labels=["broken", "fine"], zero_division=0)
+    assert float(checkpoint.best_model_score) == pytest.approx(f1, abs=1e-5)

@@ -12,41 +12,20 @@ import huggingface_hub
 import pytest
 import torch
 from tokenizers import Tokenizer
-from transformers import BertConfig, BertModel, BertTokenizerFast
+from transformers import BertModel
 
 from {{ cookiecutter.package_name }} import load_model
 from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.runs import run_dir
 
-from .tiny_data import CLASS_PHRASES, write_tiny_dataset
+from .tiny_data import CLASS_PHRASES, MARK, save_tiny_bert, write_tiny_dataset
 
 QUIET = ["--trainer.enable_progress_bar", "false"]
-SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
-# A value no initialization gives: the encoder holds the folder's tensors, not its own.
-MARK = 0.0123
 
 
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A BERT of two layers and hidden size 32, with a WordPiece tokenizer of the tiny data's
-    words, saved as `save_pretrained` saves a model from the hub."""
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    words = sorted({word for phrases in CLASS_PHRASES.values() for phrase in phrases for word in phrase.split()})
-    (folder / "vocab.txt").write_text("\n".join([*SPECIAL_TOKENS, *words]) + "\n")
-    BertTokenizerFast(vocab_file=str(folder / "vocab.txt")).save_pretrained(folder)
-    config = BertConfig(
-        vocab_size=len(SPECIAL_TOKENS) + len(words),
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=37,
-        max_position_embeddings=128,
-    )
-    model = BertModel(config)
-    with torch.no_grad():
-        model.embeddings.word_embeddings.weight.fill_(MARK)
-    model.save_pretrained(folder)
-    return folder
+    return save_tiny_bert(tmp_path_factory.mktemp("tiny-bert"))
 
 
 def test_one_option_names_the_encoder_and_the_tokenizer(data_args: list[str], tiny_bert: Path) -> None:

@@ -10,6 +10,7 @@ from tokenizers import Tokenizer
 
 from {{ cookiecutter.package_name }} import load_model
 from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.data.text import text_id
 from {{ cookiecutter.package_name }}.data.tokens import train_tokenizer
 from {{ cookiecutter.package_name }}.runs import run_dir
 
@@ -67,6 +68,22 @@ def test_every_checkpoint_keeps_the_tokenizer_of_the_run(trained_run: TrainedRun
         model = load_model(trained_run.folder / "checkpoints" / name)
         assert model.hparams.tokenizer == trained_run.cli.datamodule.tokenizer
         assert model.max_length == trained_run.cli.datamodule.max_length
+        assert model.truncation == trained_run.cli.datamodule.truncation == "head"
+
+
+def test_predicting_the_test_split_writes_ids_texts_and_true_labels(
+    trained_run: TrainedRun, data_args: list[str]
+) -> None:
+    checkpoint = trained_run.folder / "checkpoints" / "best.ckpt"
+    cli = main(["predict", *data_args, "--ckpt_path", str(checkpoint), "--trainer.enable_progress_bar", "false"])
+    with (run_dir(cli.trainer) / "predictions.csv").open() as file:
+        rows = list(csv.DictReader(file))
+    catalog, test = cli.datamodule.catalog, cli.datamodule.split_indices.test
+    assert list(rows[0]) == ["sample_id", "text", "true_class", "predicted_class", "probability"]
+    assert [row["text"] for row in rows] == [catalog.texts[i] for i in test]
+    assert [row["true_class"] for row in rows] == [catalog.label_names[i] for i in test]
+    # Each sample's id, as splits.csv gives it.
+    assert [row["sample_id"] for row in rows] == [catalog.sample_ids[i] for i in test]
 
 
 def test_predict_from_a_checkpoint_uses_its_own_tokenizer(
@@ -75,9 +92,12 @@ def test_predict_from_a_checkpoint_uses_its_own_tokenizer(
     """Predictions from a checkpoint do not change when the data module would now learn
     another tokenizer (another split seed, another min_frequency) or cut texts elsewhere."""
     checkpoint = trained_run.folder / "checkpoints" / "best.ckpt"
-    texts = ["the moon rose over the stands", "bake the goal thinly", "zqbbbb salt comet", "a star"]
+    # As users' files come: surrounding whitespace, a quoted text over two lines, labels for some.
+    texts = ["the moon rose over the stands", "  bake the goal thinly ", "zqbbbb salt,\ncomet", "a star"]
+    labels = ["astronomy", "", "cooking", "football"]
     texts_file = tmp_path / "new_texts.csv"
-    texts_file.write_text("text\n" + "\n".join(texts) + "\n")
+    with texts_file.open("w", newline="") as file:
+        csv.writer(file).writerows([("text", "label"), *zip(texts, labels, strict=True)])
     changed = [*data_args, "--data.predict_path", str(texts_file)]
     changed += ["--data.min_frequency", "3", "--data.max_length", "2"]
     if hasattr(trained_run.cli.datamodule.split, "seed"):  # every strategy but the predefined one
@@ -91,7 +111,10 @@ def test_predict_from_a_checkpoint_uses_its_own_tokenizer(
     with (run_dir(cli.trainer) / "predictions.csv").open() as file:
         rows = list(csv.DictReader(file))
     answers = load_model(checkpoint).predict(texts)
+    # Each text as the file gives it, its id as a training text's, its label where the file has one.
     assert [row["text"] for row in rows] == texts
+    assert [row["sample_id"] for row in rows] == [text_id(text) for text in texts]
+    assert [row["true_class"] for row in rows] == labels
     assert [row["predicted_class"] for row in rows] == [answer["label"] for answer in answers]
     probabilities = [answer["probabilities"][answer["label"]] for answer in answers]
     assert [float(row["probability"]) for row in rows] == pytest.approx(probabilities, abs=1e-6)

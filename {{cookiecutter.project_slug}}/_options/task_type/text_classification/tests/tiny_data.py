@@ -31,6 +31,42 @@ def tag(number: int) -> str:
     return "zq" + "".join(letters)
 
 
+# The tiny BERT's special tokens, and a value no initialization gives its embeddings: the encoder
+# holds the folder's tensors, not its own.
+SPECIAL_TOKENS = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+MARK = 0.0123
+
+
+def save_tiny_bert(folder: Path) -> Path:
+    """A BERT of two layers and hidden size 32, with a WordPiece tokenizer of the tiny data's words
+    (`bert_words`), saved to `folder` as `save_pretrained` saves a model from the hub."""
+    import torch
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    words = bert_words()
+    (folder / "vocab.txt").write_text("\n".join([*SPECIAL_TOKENS, *words]) + "\n")
+    # The vocabulary file by position: transformers 4 names the argument vocab_file, 5 vocab.
+    BertTokenizerFast(str(folder / "vocab.txt")).save_pretrained(folder)
+    config = BertConfig(
+        vocab_size=len(SPECIAL_TOKENS) + len(words),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=37,
+        max_position_embeddings=128,
+    )
+    model = BertModel(config)
+    with torch.no_grad():
+        model.embeddings.word_embeddings.weight.fill_(MARK)
+    model.save_pretrained(folder)
+    return folder
+
+
+def bert_words() -> list[str]:
+    """The words of the tiny data's phrases, sorted: the tiny BERT's vocabulary."""
+    return sorted({word for phrases in CLASS_PHRASES.values() for phrase in phrases for word in phrase.split()})
+
+
 def write_tiny_dataset(root: Path) -> list[str]:
     """Write `root/texts.csv` (columns text, label, split) and return the arguments that point
     the data module at it. Each text ends with its own tag word, twice: the tokenizer learns the

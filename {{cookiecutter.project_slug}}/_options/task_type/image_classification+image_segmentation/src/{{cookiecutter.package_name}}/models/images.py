@@ -13,7 +13,7 @@ from lightning.pytorch.cli import OptimizerCallable
 from torch import nn
 from torchmetrics import MetricCollection
 
-from ..data.images import ImageSource, read_image
+from ..data.images import BACKGROUND, DECODING, RESAMPLING, ImageSource, read_image
 from .supervised import Schedule, SupervisedModule
 
 
@@ -75,15 +75,40 @@ class ImageModel(SupervisedModule):
         return (torch.randint(0, 256, (batch_size, 3, self.image_size, self.image_size), dtype=torch.uint8),)
 
     def input_info(self) -> list[dict[str, Any]]:
+        """The graph's input, and how an image file becomes it exactly as the project does it
+        (`data.images`: `decoding` and `resize` to follow step by step, `before` in words)."""
+        size = self.image_size
         return [
             {
                 "name": "images",
                 "dtype": "uint8",
-                "shape": ["batch", 3, self.image_size, self.image_size],
+                "shape": ["batch", 3, size, size],
                 "before": [
-                    "decode the image file (PNG, JPEG, ...) and convert it to RGB",
-                    f"resize it to {self.image_size}x{self.image_size} pixels (bilinear)",
+                    "decode the image file with Pillow (PNG, JPEG, ...)",
+                    "apply its EXIF orientation (PIL.ImageOps.exif_transpose)",
+                    "stretch an image of more than 8 bits (16-bit, 32-bit, float) over its own range to 8 bits",
+                    f"composite an image with transparency onto RGB {list(BACKGROUND)}",
+                    "convert any other to RGB (Image.convert('RGB'))",
+                    f"resize it to {size}x{size} with Pillow's Image.resize((size, size), Image.Resampling.BILINEAR): "
+                    "a triangle filter that widens to the scale factor when it shrinks (antialiased), not "
+                    "a plain 4-pixel bilinear interpolation",
                     "lay it out channels first (3, height, width), uint8; the graph scales and normalizes it",
                 ],
+                "decoding": DECODING,
+                "resize": {
+                    "size": [size, size],
+                    "library": "Pillow",
+                    "call": f"image.resize(({size}, {size}), PIL.Image.Resampling.BILINEAR)",
+                    "filter": RESAMPLING.name,
+                    "antialias": True,
+                    "aspect_ratio": "not kept: the image is stretched to a square",
+                },
+                "layout": "channels first (3, height, width), RGB, uint8, batched on a first axis",
+                "normalization": {
+                    "in_graph": True,
+                    "steps": "pixels / 255, then (x - mean) / std per channel",
+                    "mean": [round(value, 6) for value in self.mean.flatten().tolist()],
+                    "std": [round(value, 6) for value in self.std.flatten().tolist()],
+                },
             }
         ]

@@ -17,14 +17,18 @@ from .cache import MappedRows, Pairs, Stamp, cached_array, checked_files, checke
 from .classes import balanced_class_weights, class_indices
 from .datamodule import SplitDataModule
 from .digits import write_digits
-from .images import IMAGE_SUFFIXES, files_by_name, image_files, read_image
+from .images import IMAGE_SUFFIXES, files_by_name, hidden, named, read_image, readable_images
 from .splitting import Split, SplitIndices
 
 BUNDLED_DIR = Path("data") / "digits"
 
 
+# A data folder whose top-level folders are these (train among them) holds a class folder in each.
+SPLIT_FOLDERS = ("train", "val", "test")
+
+
 class Catalog(NamedTuple):
-    """Every image of the data folder, with its class: the name of its parent folder."""
+    """Every image of the data folder, with its class: the top-level folder it lies in (`class_folder`)."""
 
     sample_ids: list[str]
     files: list[Path]
@@ -63,15 +67,56 @@ def verify_image(path: Path) -> bool:
     return True
 
 
+def split_layout(root: Path) -> bool:
+    """Whether `root` holds split folders (`train/`, and maybe `val/` and `test/`, nothing else), each
+    of which holds class folders, rather than class folders. Two split folders or more beside other
+    folders are refused: the others would be classes, and `train`, `val` and `test` too (one beside
+    others is a class: `bus/`, `car/`, `train/`)."""
+    folders = {entry.name for entry in root.iterdir() if entry.is_dir() and not hidden(entry.name)}
+    splits = folders & set(SPLIT_FOLDERS)
+    if "train" in folders and folders == splits:
+        return True
+    if len(splits) >= 2:
+        others = sorted(folders - splits)
+        raise ValueError(
+            f"{root} holds split folders ({', '.join(sorted(splits))}) beside other folders ({named(others)}): "
+            "hold either class folders, or split folders (train/, val/, test/) that each hold class folders."
+        )
+    return False
+
+
+def class_folder(sample_id: str, in_split_folders: bool) -> str | None:
+    """The class of the image at `sample_id` (its path in the data folder): the top-level folder it
+    lies in, whatever folders lie below (`cat/indoor/1.jpg`: `cat`), or with split folders the folder
+    under the split folder (`train/cat/indoor/1.jpg`: `cat`). None for an image outside any class folder."""
+    folders = sample_id.split("/")[:-1]
+    if in_split_folders:
+        folders = folders[1:]
+    return folders[0] if folders else None
+
+
 def list_images(root: Path, checked: Path | None = None) -> Catalog:
-    """List the images under `root`; each one's class is the name of its parent folder. Every image
-    is verified, except those that `checked` (a file that this keeps up to date) holds as verified
-    with their present size and modification time."""
+    """List the images under `root`; each one's class is the top-level folder it lies in
+    (`class_folder`; hidden files and folders are left out). An image outside any class folder is
+    refused, and so is every image that is not readable; each is verified, except those that
+    `checked` (a file that this keeps up to date) holds as verified with their present size and
+    modification time."""
     if not root.is_dir():
         raise FileNotFoundError(f"data_dir {root} does not exist or is not a folder.")
     found = files_by_name(root)
     if not found:
         raise ValueError(f"data_dir {root} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}).")
+    in_split_folders = split_layout(root)
+    label_names = [class_folder(sample_id, in_split_folders) for sample_id in found]
+    strays = [sample_id for sample_id, label in zip(found, label_names, strict=True) if label is None]
+    if strays:
+        where = "directly in a split folder (train/, val/, test/)" if in_split_folders else "directly in it"
+        layout = "<data_dir>/<split>/<class>/.../<image>" if in_split_folders else "<data_dir>/<class>/.../<image>"
+        raise ValueError(
+            f"data_dir {root} holds {len(strays)} image(s) {where}, outside any class folder: {named(strays)}. "
+            f"The class of an image is the top-level folder it lies in ({layout}): move each into its "
+            "class's folder, or out of data_dir."
+        )
     sample_ids, files = list(found), list(found.values())
     file_stamps = stamps(files)
     verified = checked_files(
@@ -85,22 +130,20 @@ def list_images(root: Path, checked: Path | None = None) -> Catalog:
             f"data_dir {root} holds {len(unreadable)} file(s) that are not readable images; "
             f"fix or remove them:\n  {listed}{more}"
         )
-    class_names = sorted({path.parent.name for path in files})
+    class_names = sorted(set(label_names))
     if len(class_names) < 2:
         raise ValueError(
             f"data_dir {root} has one class only ({class_names[0]}): put each class's images in a folder of its own."
         )
     return Catalog(
-        sample_ids=sample_ids,
-        files=files,
-        label_names=[path.parent.name for path in files],
-        class_names=class_names,
-        stamps=file_stamps,
+        sample_ids=sample_ids, files=files, label_names=label_names, class_names=class_names, stamps=file_stamps
     )
 
 
 class ImageClassificationDataModule(SplitDataModule):
-    """Images in class folders (`<data_dir>/<class>/<image>`), split by `split`.
+    """Images in class folders (`<data_dir>/<class>/.../<image>`: the class is the top-level
+    folder, whatever lies below it; or `<data_dir>/<split>/<class>/.../<image>` with split folders
+    `train/`, `val/`, `test/`), split by `split`. Hidden files and folders are left out.
 
     Loaders yield uint8 images, which the model scales and normalizes itself;
     `on_after_batch_transfer` augments training batches on the device that trains (the GPU,
@@ -120,7 +163,8 @@ class ImageClassificationDataModule(SplitDataModule):
         cache_dir: Where the images, decoded once, are kept as one memory-mapped array
             (rebuilt when a file changes). None: decode every image at every epoch, for
             data sets too large to copy.
-        predict_dir: Images to predict (any layout). None: the test split.
+        predict_dir: Images to predict (any layout; hidden files left out). None: the test split.
+            A file that does not decode is skipped, and listed beside the predictions.
     """
 
     def __init__(
@@ -207,16 +251,41 @@ class ImageClassificationDataModule(SplitDataModule):
         return ImageFiles(files, labels, self.image_size)
 
     def prediction_dataset(self) -> tuple[Dataset, list[str]]:
+        """The test split, or the images of `predict_dir` that decode; sets `predict_samples` (each
+        one's id and true class, for the predictions) and `predict_skipped` (the files that do not
+        decode, and why). In `predict_dir`, an image's true class is the top-level folder it lies in
+        (or the folder under a split folder) where that folder is one of the model's classes; else none."""
+        self.predict_skipped = []
         if self.predict_dir is None:
             positions = self.split_indices.test
-            return self.split_dataset(positions), [str(self.catalog.files[i]) for i in positions]
+            catalog = self.catalog
+            self.predict_samples = [(catalog.sample_ids[i], catalog.label_names[i]) for i in positions]
+            return self.split_dataset(positions), [str(catalog.files[i]) for i in positions]
         if not self.predict_dir.is_dir():
             raise FileNotFoundError(f"predict_dir {self.predict_dir} does not exist or is not a folder.")
-        files = image_files(self.predict_dir)
+        found = files_by_name(self.predict_dir)
+        if not found:
+            raise ValueError(f"predict_dir {self.predict_dir} holds no images ({', '.join(sorted(IMAGE_SUFFIXES))}).")
+        files, unreadable = readable_images(list(found.values()))
+        self.predict_skipped = [(str(path), reason) for path, reason in unreadable]
         if not files:
-            raise ValueError(f"predict_dir {self.predict_dir} holds no images.")
-        # Unlabelled: -1 stands for "no class".
-        return ImageFiles(files, [-1] * len(files), self.image_size), [str(path) for path in files]
+            bad = named([path for path, _ in unreadable])
+            raise ValueError(f"predict_dir {self.predict_dir} holds no image that decodes: {bad}.")
+        try:
+            in_split_folders = split_layout(self.predict_dir)
+        except ValueError:  # split folders beside others: any layout is fine to predict
+            in_split_folders = False
+        sample_ids = {path: sample_id for sample_id, path in found.items()}
+        classes = set(self.class_names)
+        self.predict_samples = []
+        labels = []
+        for sample_id in (sample_ids[path] for path in files):
+            label = class_folder(sample_id, in_split_folders)
+            label = label if label in classes else None
+            self.predict_samples.append((sample_id, label or ""))
+            # -1 stands for "no class".
+            labels.append(self.class_names.index(label) if label else -1)
+        return ImageFiles(files, labels, self.image_size), [str(path) for path in files]
 
     def on_after_batch_transfer(
         self, batch: tuple[torch.Tensor, torch.Tensor], dataloader_idx: int

@@ -3,7 +3,7 @@
 scikit-learn ships the 1,797 8x8 digit images, so no download is needed. They are
 written, upscaled, as an ImageFolder tree split 70/15/15 (stratified):
 `<root>/{train,val,test}/<digit>/<index>.png`. Every strategy reads the class
-from the parent folder; only the predefined split uses the first folder.
+from the folder under the split folder; only the predefined split uses the split folder.
 """
 
 from __future__ import annotations

@@ -24,10 +24,15 @@ from .supervised import Schedule
 from .unet import build_unet
 
 
-def mask_png(classes: np.ndarray, height: int, width: int) -> str:
-    """Class indices resized to `width` x `height` (nearest: no blended classes), as the base64 of a PNG."""
+def mask_png(classes: np.ndarray, height: int, width: int, palette: list[list[int]] | None = None) -> str:
+    """Class indices resized to `width` x `height` (nearest: no blended classes), as the base64 of a
+    PNG: a palette PNG with the [r, g, b] of each class in `palette` (its pixels are still the class
+    indices), else a single-channel one."""
+    mask = Image.fromarray(classes).resize((width, height), Image.Resampling.NEAREST)
+    if palette is not None and classes.dtype == np.uint8:
+        mask.putpalette([value for color in palette for value in color])  # mode L becomes P, same values
     buffer = io.BytesIO()
-    Image.fromarray(classes).resize((width, height), Image.Resampling.NEAREST).save(buffer, format="PNG")
+    mask.save(buffer, format="PNG")
     return base64.b64encode(buffer.getvalue()).decode()
 
 
@@ -40,6 +45,9 @@ class SegmentationModel(ImageModel):
         image_size: Side of the square images it takes (linked from the data module).
         class_weights: Loss weight of each class (linked from the data module).
         ignore_index: Mask value of unlabelled pixels, left out of loss and metrics (linked from the data module).
+        mask_palette: The [r, g, b] of each class, with which predicted masks are written as palette
+            PNGs, coloured as the training masks (linked from the data module: their palette, or
+            its `mask_colors`); None: single-channel PNGs of class indices.
         balance_classes: Weigh each class's loss with `class_weights`; false: every class weighs 1.
         base_channels: Channels of the U-Net's first level; each level below doubles them.
         depth: Levels of the U-Net below the first (the resolution halves at each).
@@ -66,6 +74,7 @@ class SegmentationModel(ImageModel):
         image_size: int,
         class_weights: list[float] | None = None,
         ignore_index: int = 255,
+        mask_palette: list[list[int]] | None = None,
         balance_classes: bool = True,
         base_channels: int = 16,
         depth: int = 3,
@@ -96,6 +105,9 @@ class SegmentationModel(ImageModel):
         super().__init__(loss, metrics, optimizer, scheduler, image_size, mean or weights_mean, std or weights_std)
         self.save_hyperparameters(logger=False)
         self.class_names = list(class_names)
+        if mask_palette is not None and len(mask_palette) != num_classes:
+            raise ValueError(f"mask_palette gives {len(mask_palette)} colours for {num_classes} classes.")
+        self.mask_palette = mask_palette
         # Channels-last weights: convolutions run in the layout GPU tensor cores (and oneDNN on CPUs) prefer.
         self.network = network.to(memory_format=torch.channels_last)
 
@@ -135,13 +147,18 @@ class SegmentationModel(ImageModel):
     def answers(self, predictions: torch.Tensor, batch: dict[str, torch.Tensor]) -> list[dict[str, Any]]:
         """Per image, of its class probabilities (classes, size, size) and its `size` in `batch`:
         `mask`, the base64 of a PNG of its pixels' most probable classes (value i: `classes[i]`) at
-        the image's own size; `classes`; `confidence`, the mean over its pixels (at the model's
-        size) of their class's probability."""
+        the image's own size (a palette PNG in the training masks' colours where they had some);
+        `classes`; `confidence`, the mean over its pixels (at the model's size) of their class's
+        probability."""
         confidences, classes = predictions.float().max(dim=1)
         # A PNG holds 8 or 16 bits per pixel.
         masks = classes.cpu().numpy().astype(np.uint8 if len(self.class_names) <= 256 else np.uint16)
         return [
-            {"mask": mask_png(mask, height, width), "classes": list(self.class_names), "confidence": confidence}
+            {
+                "mask": mask_png(mask, height, width, self.mask_palette),
+                "classes": list(self.class_names),
+                "confidence": confidence,
+            }
             for mask, confidence, (height, width) in zip(
                 masks, confidences.mean(dim=(1, 2)).tolist(), batch["size"].tolist(), strict=True
             )

@@ -156,6 +156,17 @@ def content_ids(frame: pd.DataFrame, text_columns: Sequence[str]) -> list[str]:
     return [hashlib.blake2b(row, digest_size=8).hexdigest() for row in cells]
 
 
+def cell_text(value: object) -> str:
+    """A target's cell as text, for predictions: as the file writes it, a number read as one in its
+    shortest form (an integer without ".0"), "" where it is missing."""
+    if isinstance(value, str):
+        return value
+    if pd.isna(value):
+        return ""
+    number = float(value)
+    return str(int(number)) if number.is_integer() else repr(number)
+
+
 class Table(NamedTuple):
     """The checked rows of the data file."""
 
@@ -527,13 +538,19 @@ class TabularDataModule(SplitDataModule):
         return TabularRows(self.encode(frame, self.table.path), self.targets(positions))
 
     def prediction_dataset(self) -> tuple[Dataset, list[str]]:
+        """The test split, or the rows of `predict_path`; named by their ids. Sets `predict_targets`:
+        each row's target, as text ("" where it has none), where the rows have a target column."""
         if self.predict_path is None:
             positions = self.split_indices.test
+            targets = self.table.frame[self.target_column].iloc[positions]
+            self.predict_targets = [cell_text(value) for value in targets]
             return self.split_dataset(positions), [self.table.row_ids[i] for i in positions]
         frame = read_csv(self.predict_path, "predict_path")
         inputs = self.encode(frame, self.predict_path)
         has_ids = self.id_column in frame.columns
         names = frame[self.id_column].tolist() if has_ids else [str(row) for row in frame.index]
+        has_targets = self.target_column in frame.columns
+        self.predict_targets = [cell_text(value) for value in frame[self.target_column]] if has_targets else None
         return TabularRows(inputs, self.no_targets(len(frame))), names
 
     def on_after_batch_transfer(

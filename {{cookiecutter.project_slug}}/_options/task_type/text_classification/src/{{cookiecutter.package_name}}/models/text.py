@@ -12,7 +12,7 @@ from tokenizers import Tokenizer
 from torch import nn
 
 from ..class_figures import ClassFigures
-from ..data.tokens import exported_tokenizer, pad, pad_id, token_ids
+from ..data.tokens import TextEncoder, Truncation, exported_tokenizer, head_and_tail, pad, pad_id, special_token_count
 from .classification import accuracy_and_f1, class_answers, class_outputs, weighted_cross_entropy
 from .encoders import PretrainedEncoder, build_encoder, pretrained_encoder
 from .finetuning import FreezeBackbone
@@ -31,7 +31,8 @@ class TextClassifier(SupervisedModule):
         tokenizer: The tokenizer learnt from the training split, as its JSON (linked from the
             data module); the model derives the padding id from it.
         vocab_size: Size of the embedding table (linked from the data module).
-        max_length: Texts are cut to this many tokens (linked from the data module).
+        max_length: Texts are cut to this many tokens, special tokens included (linked from the data module).
+        truncation: Which tokens of a longer text are kept: head, tail or head+tail (linked from the data module).
         class_weights: Loss weight of each class (linked from the data module).
         balance_classes: Weigh each class's loss with `class_weights`; false: every class weighs 1.
         encoder: `bag` (mean of the embeddings), `cnn` (1D convolutions, max-pooled) or
@@ -61,6 +62,7 @@ class TextClassifier(SupervisedModule):
         tokenizer: str,
         vocab_size: int,
         max_length: int,
+        truncation: Truncation = "head",
         class_weights: list[float] | None = None,
         balance_classes: bool = True,
         encoder: Literal["bag", "cnn", "transformer"] = "bag",
@@ -81,8 +83,11 @@ class TextClassifier(SupervisedModule):
         self.save_hyperparameters(logger=False)
         self.class_names = list(class_names)
         self.max_length = max_length
+        self.truncation = truncation
         # The hyperparameter, which the checkpoint keeps, is the JSON; this is the tokenizer it describes.
         self.tokenizer = Tokenizer.from_str(tokenizer)
+        # Texts to ids as in training: the tokenizer's truncation, set up once.
+        self.text_encoder = TextEncoder(self.tokenizer, max_length, truncation)
         self.pad_id = pad_id(self.tokenizer)
         if pretrained or encoder_config:
             self.encoder = pretrained_encoder(pretrained, encoder_config)
@@ -122,8 +127,8 @@ class TextClassifier(SupervisedModule):
         return self(token_ids).softmax(dim=-1)
 
     def read_input(self, text: str) -> dict[str, torch.Tensor]:
-        """A text to its token ids, at most `max_length`."""
-        return {"token_ids": token_ids(self.tokenizer, text, self.max_length)}
+        """A text to its token ids, at most `max_length`, cut as in training (`truncation`)."""
+        return {"token_ids": self.text_encoder.token_ids(text)}
 
     def collate(self, samples: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
         return {"token_ids": pad([sample["token_ids"] for sample in samples], self.pad_id)}
@@ -144,24 +149,57 @@ class TextClassifier(SupervisedModule):
         # A length unlike the batch size: the exporter would take two axes of one size for one axis.
         return (torch.randint(0, self.tokenizer.get_vocab_size(), (batch_size, batch_size + 5)),)
 
+    def truncation_steps(self) -> list[str]:
+        """How a text becomes at most `max_length` ids with the exported tokenizer.json, as `read_input` does."""
+        if self.truncation != "head+tail":
+            kept = "first" if self.truncation == "head" else "last"
+            return [
+                "tokenize each text with tokenizer.json (the Hugging Face `tokenizers` library: "
+                "`Tokenizer.from_file('tokenizer.json')`), which keeps the special tokens it adds and the "
+                f"{kept} tokens of a longer text, {self.max_length} in all (max_length; truncation {self.truncation})"
+            ]
+        room = self.max_length - special_token_count(self.tokenizer)
+        head, tail = head_and_tail(room)
+        parts = [f"`enable_truncation({tail}, direction='left')`"]
+        if head:
+            parts.insert(0, f"`enable_truncation({head})`")
+        return [
+            "tokenize each text, stripped of surrounding whitespace, with tokenizer.json (the Hugging Face "
+            "`tokenizers` library: `tokenizer = Tokenizer.from_file('tokenizer.json')`) without special tokens: "
+            "`tokenizer.encode(text, add_special_tokens=False)`",
+            f"a text of more than {room} tokens keeps its first {head} and its last {tail} (truncation head+tail; "
+            "tokenizer.json, which cannot express it, does not truncate): encode it so with copies of the tokenizer "
+            f"set with {' and '.join(parts)}, and join the two (`Encoding.merge([first, last])`)",
+            "add the special tokens: `tokenizer.post_process(encoding)`",
+        ]
+
+    def truncation_info(self) -> dict[str, Any]:
+        """Which tokens of a longer text the model reads (`keep`), `max_length` in all, special tokens
+        included; for head+tail, how many of the text's own tokens come from its head and from its tail."""
+        info: dict[str, Any] = {"keep": self.truncation, "max_length": self.max_length}
+        if self.truncation == "head+tail":
+            head, tail = head_and_tail(self.max_length - special_token_count(self.tokenizer))
+            info |= {"head_tokens": head, "tail_tokens": tail}
+        return info
+
     def export_info(self) -> dict[str, Any]:
         return {
             "task": "text_classification",
             "classes": self.class_names,
+            "truncation": self.truncation_info(),
             "inputs": [
                 {
                     "name": "token_ids",
                     "dtype": "int64",
                     "shape": ["batch", "length"],
                     "before": [
-                        "tokenize each text with tokenizer.json (the Hugging Face `tokenizers` library: "
-                        "`Tokenizer.from_file('tokenizer.json')`)",
-                        f"keep the first {self.max_length} token ids of each text (max_length)",
+                        *self.truncation_steps(),
                         f"pad the batch's texts at their end to the longest with the pad id {self.pad_id}, which the "
-                        "graph ignores; tokenizer.json's `encode_batch(texts)` truncates and pads so itself",
+                        "graph ignores"
+                        + ("" if self.truncation == "head+tail" else "; `tokenizer.encode_batch(texts)` does all this"),
                     ],
                 }
             ],
             "outputs": class_outputs(self.class_names),
-            "files": {"tokenizer.json": exported_tokenizer(self.tokenizer, self.max_length)},
+            "files": {"tokenizer.json": exported_tokenizer(self.tokenizer, self.max_length, self.truncation)},
         }
