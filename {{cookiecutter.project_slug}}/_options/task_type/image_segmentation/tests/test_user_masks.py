@@ -27,14 +27,17 @@ PALETTE = [*COLORS, *([[255, 255, 255]] * 252)]
 
 
 def drawn_masks(count: int, classes: int = 4, seed: int = 0) -> list[np.ndarray]:
-    """Masks of class indices: every one holds a rectangle of each class from 1 to `classes` - 1."""
+    """Masks of class indices: every one holds a rectangle of each class from 1 to `classes` - 1, the
+    largest of the class whose turn it is (drawn last, whole), so that every class dominates as many
+    masks as the others and a stratified split or k folds find enough of each."""
     rng = np.random.default_rng(seed)
     masks = []
-    for _ in range(count):
+    for number in range(count):
         mask = np.zeros((SIZE, SIZE), dtype=np.uint8)
-        for kind in range(1, classes):
-            height, width = rng.integers(10, 24, size=2)
-            top, left = rng.integers(0, SIZE - 24, size=2)
+        dominant = number % (classes - 1) + 1
+        for kind in [*(kind for kind in range(1, classes) if kind != dominant), dominant]:
+            height, width = (26, 26) if kind == dominant else rng.integers(8, 16, size=2)
+            top, left = rng.integers(0, SIZE - 26, size=2)
             mask[top : top + height, left : left + width] = kind
         masks.append(mask)
     return masks
@@ -98,7 +101,7 @@ def test_scaled_masks_are_refused_naming_their_values(tmp_path: Path) -> None:
 
 
 def test_the_check_spares_the_shapes_and_rare_classes_that_class_names_declare(tmp_path: Path) -> None:
-    shapes.write_shapes(tmp_path / "shapes", {"train": 14, "val": 3, "test": 3})
+    shapes.write_shapes(tmp_path / "shapes", {"train": 28, "val": 6, "test": 6})  # enough of each class for k folds
     assert data_module(tmp_path / "shapes").class_names == [f"class_{index}" for index in range(4)]
 
     # A class of a few pixels in one mask: a real class, if class_names says so.
