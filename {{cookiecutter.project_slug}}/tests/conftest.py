@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import csv
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 from lightning.pytorch.cli import LightningCLI
@@ -94,3 +97,20 @@ def assert_close_predictions(mixed: dict[str, list[float]], full: dict[str, list
     for name, values in full.items():
         tolerance = 0.02 * max(max(values) - min(values), 1.0)
         assert mixed[name] == pytest.approx(values, abs=tolerance), name
+
+
+@contextmanager
+def stopped_before(monkeypatch: pytest.MonkeyPatch, module: ModuleType, folder_name: str) -> Iterator[None]:
+    """Within the block, `module.fit_in` stops as Ctrl+C would when it comes to the folder
+    `folder_name` (a fold, a seed): the block must end in that stop. After it, fits go on as usual."""
+    fit_in = module.fit_in
+
+    def stopping(folder: Path, args: list[str]) -> str:
+        if folder.name == folder_name:
+            raise KeyboardInterrupt
+        return fit_in(folder, args)
+
+    monkeypatch.setattr(module, "fit_in", stopping)
+    with pytest.raises(KeyboardInterrupt):
+        yield
+    monkeypatch.setattr(module, "fit_in", fit_in)

@@ -11,23 +11,16 @@ import pytest
 from {{ cookiecutter.package_name }} import repeat
 from {{ cookiecutter.package_name }}.commands import main
 
+from .conftest import stopped_before
+
 
 def test_a_repeat_fits_each_seed_once_goes_on_where_it_stopped_and_gives_the_spread(
     data_args: list[str], isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     args = ["repeat", "--seeds", "3,4", "--name", "seeds", *data_args, "--trainer.max_epochs", "1"]
-    fit_in = repeat.fit_in
-
-    def stopped_at_the_second_seed(folder: Path, seed_args: list[str]) -> str:
-        if folder.name == "seed_4":
-            raise KeyboardInterrupt
-        return fit_in(folder, seed_args)
-
-    monkeypatch.setattr(repeat, "fit_in", stopped_at_the_second_seed)
-    with pytest.raises(KeyboardInterrupt):
+    with stopped_before(monkeypatch, repeat, "seed_4"):
         main(args)
     first_seed_runs = sorted(isolated.glob("runs/repeats/seeds/seed_3/**/run.yaml"))
-    monkeypatch.setattr(repeat, "fit_in", fit_in)
 
     folder = main(args)
 

@@ -13,6 +13,7 @@ from {{ cookiecutter.package_name }} import kfold
 from {{ cookiecutter.package_name }}.commands import main
 
 from .browser import inked_share
+from .conftest import stopped_before
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
@@ -24,18 +25,9 @@ def test_a_cross_validation_predicts_every_non_test_sample_once_and_resumes_wher
     data_args: list[str], isolated: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     args = [*data_args, "--data.split.init_args.num_folds", "2", "--trainer.max_epochs", "1"]
-    fit_in = kfold.fit_in
-
-    def stopped_at_fold_1(folder: Path, fold_args: list[str]) -> str:
-        if folder.name == "fold_1":
-            raise KeyboardInterrupt
-        return fit_in(folder, fold_args)
-
-    monkeypatch.setattr(kfold, "fit_in", stopped_at_fold_1)
-    with pytest.raises(KeyboardInterrupt):
+    with stopped_before(monkeypatch, kfold, "fold_1"):
         main(["cv", "--name", "first", *args])
     fold_0_runs = sorted(isolated.glob("runs/cv/first/fold_0/**/run.yaml"))
-    monkeypatch.setattr(kfold, "fit_in", fit_in)
 
     folder = main(["cv", "--name", "first", *args])
 
