@@ -12,7 +12,8 @@ TARGET_MEAN, TARGET_STD = 1_000_000.0, 2000.0
 
 
 def regressor(output: float) -> TabularRegressor:
-    """A regressor whose MLP outputs `output`, the standardized target, whatever the row."""
+    """A regressor that outputs `output`, the standardized target, whatever the row (its MLP's last
+    layer and its linear path zeroed but for the bias)."""
     model = TabularRegressor(
         numeric_columns=["x", "y"],
         vocabularies={"colour": ["blue", "red"]},
@@ -21,6 +22,8 @@ def regressor(output: float) -> TabularRegressor:
     ).eval()
     torch.nn.init.zeros_(model.network[-1].weight)
     torch.nn.init.constant_(model.network[-1].bias, output)
+    torch.nn.init.zeros_(model.linear.weight)
+    torch.nn.init.zeros_(model.linear.bias)
     return model
 
 

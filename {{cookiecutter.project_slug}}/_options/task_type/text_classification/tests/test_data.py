@@ -59,7 +59,7 @@ def test_linked_values_are_known_before_setup(data_args: list[str]) -> None:
     datamodule = make_datamodule(data_args)
     assert not hasattr(datamodule, "train_dataset")
     assert datamodule.class_names == sorted(CLASS_PHRASES)
-    assert (datamodule.vocab_size, datamodule.max_length) == (2000, 64)
+    assert (datamodule.vocab_size, datamodule.max_length) == (8000, 64)
     assert Tokenizer.from_str(datamodule.tokenizer).token_to_id("<pad>") == 0
 
     train_labels = datamodule.labels(datamodule.split_indices.train)

@@ -48,9 +48,21 @@ def test_encoder_gives_one_logit_per_class_whatever_the_padding(encoder: str) ->
     torch.testing.assert_close(model(token_ids[1:, :2]), logits[1:])
 
 
+def test_the_bag_reads_token_bigrams_unless_turned_off() -> None:
+    """With bigrams, the same tokens in another order give another answer; without, the same."""
+    torch.manual_seed(0)
+    forward, backward = torch.tensor([[5, 6, 7, 8]]), torch.tensor([[8, 7, 6, 5]])
+    with_bigrams = classifier(bigram_buckets=64).eval()
+    assert with_bigrams.encoder.bigrams.num_embeddings == 64
+    assert not torch.allclose(with_bigrams(forward), with_bigrams(backward))
+    tokens_alone = classifier(bigram_buckets=0).eval()
+    assert tokens_alone.encoder.bigrams is None
+    torch.testing.assert_close(tokens_alone(forward), tokens_alone(backward))
+
+
 def test_unknown_encoder_is_named() -> None:
     with pytest.raises(ValueError, match="Unknown encoder 'rnn'"):
-        build_encoder("rnn", 100, 0, 16, 16, 0.1, 1, 2)
+        build_encoder("rnn", 100, 0, 16, 16, 0.1, 1, 2, 0)
 
 
 def test_padding_embedding_stays_zero_and_class_weights_weigh_the_loss_unless_turned_off() -> None:

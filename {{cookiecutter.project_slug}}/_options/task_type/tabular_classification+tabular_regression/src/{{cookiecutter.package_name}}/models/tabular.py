@@ -1,6 +1,6 @@
-"""What the tabular models share: an MLP over the standardized numeric columns (missing values filled
-in and marked) and one embedding per categorical column, and table rows as the inputs of the Python
-API, `serve` and `export`."""
+"""What the tabular models share: an MLP and a linear model side by side (wide and deep) over the
+standardized numeric columns (missing values filled in and marked) and one embedding per categorical
+column, and table rows as the inputs of the Python API, `serve` and `export`."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ class TabularModel(SupervisedModule):
     with `numeric_fill`, marks with an input of its own for each of `missing_indicators`, and
     standardizes, itself (and so does its exported graph); and `categories`, the categorical columns'
     codes, int64 (N, categorical columns), each embedded (code 0: a value no training row had); an
-    input without columns is left out. An MLP of `hidden_sizes` turns them into `output_size` values.
+    input without columns is left out. An MLP of `hidden_sizes` turns them into `output_size` values,
+    to which, with `linear`, a linear layer of the same inputs adds its own (wide and deep).
     """
 
     def __init__(
@@ -47,6 +48,7 @@ class TabularModel(SupervisedModule):
         date_columns: Mapping[str, str] | None = None,
         numeric_fill: Sequence[float] | None = None,
         missing_indicators: Sequence[str] | None = None,
+        linear: bool = True,
     ) -> None:
         super().__init__(loss, metrics, optimizer, scheduler)
         self.encoder = RowEncoder(numeric_columns, vocabularies, date_columns)
@@ -76,16 +78,21 @@ class TabularModel(SupervisedModule):
             nn.Embedding(len(values) + 1, embedding_size(len(values), max_embedding_dim))
             for values in self.encoder.vocabularies.values()
         )
-        width = len(features) + len(marked) + sum(embedding.embedding_dim for embedding in self.embeddings)
+        input_width = len(features) + len(marked) + sum(embedding.embedding_dim for embedding in self.embeddings)
+        width = input_width
         layers: list[nn.Module] = []
         for size in hidden_sizes:
             layers += [nn.Linear(width, size), nn.ReLU(), nn.Dropout(dropout)]
             width = size
         layers.append(nn.Linear(width, output_size))
         self.network = nn.Sequential(*layers)
+        # The wide path: a linear model of the same inputs, whose outputs add to the MLP's. On a small
+        # table a linear model is hard to beat; beside it, the MLP learns what it misses.
+        self.linear = nn.Linear(input_width, output_size) if linear else None
 
     def outputs(self, inputs: Sequence[torch.Tensor]) -> torch.Tensor:
-        """The MLP's outputs, (N, output_size), of the inputs in the order of `input_names`."""
+        """The outputs, (N, output_size), of the inputs in the order of `input_names`: the MLP's, plus
+        the linear path's."""
         named = dict(zip(self.input_names, inputs, strict=True))
         parts = []
         if "numeric" in named:
@@ -98,7 +105,9 @@ class TabularModel(SupervisedModule):
         if "categories" in named:
             codes = named["categories"]
             parts += [embedding(codes[:, column]) for column, embedding in enumerate(self.embeddings)]
-        return self.network(torch.cat(parts, dim=-1))
+        row = torch.cat(parts, dim=-1)
+        outputs = self.network(row)
+        return outputs if self.linear is None else outputs + self.linear(row)
 
     def read_input(self, source: Mapping[str, Any]) -> dict[str, torch.Tensor]:
         """One row, `{column: value}`: a number for each numeric column, text for each date and

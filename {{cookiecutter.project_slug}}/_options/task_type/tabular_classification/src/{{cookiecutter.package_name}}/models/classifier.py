@@ -15,7 +15,8 @@ from .tabular import TabularModel
 
 
 class TabularClassifier(TabularModel):
-    """Classify table rows into `class_names` with an MLP and a class-weighted cross-entropy loss.
+    """Classify table rows into `class_names` with an MLP beside a linear layer (wide and deep) and a
+    class-weighted cross-entropy loss.
 
     Args:
         class_names: The classes, in the order of the outputs (linked from the data module).
@@ -28,6 +29,8 @@ class TabularClassifier(TabularModel):
         numeric_fill: Training median of each numeric input, which a missing value is read as (linked).
         missing_indicators: The numeric and date columns whose missing values the model marks with
             an input of its own: those the training rows had missing values in (linked).
+        linear: A linear layer of the same inputs beside the MLP, whose outputs add to the MLP's (wide
+            and deep); false: the MLP alone.
         class_weights: Loss weight of each class (linked).
         balance_classes: Weigh each class's loss with `class_weights`; false: every class weighs 1.
         hidden_sizes: Width of each hidden layer of the MLP.
@@ -47,10 +50,11 @@ class TabularClassifier(TabularModel):
         date_columns: dict[str, str] | None = None,
         numeric_fill: list[float] | None = None,
         missing_indicators: list[str] | None = None,
+        linear: bool = True,
         class_weights: list[float] | None = None,
         balance_classes: bool = True,
         hidden_sizes: tuple[int, ...] = (128, 64),
-        dropout: float = 0.1,
+        dropout: float = 0.3,
         max_embedding_dim: int = 16,
         optimizer: OptimizerCallable = torch.optim.AdamW,
         scheduler: Schedule = "cosine",
@@ -71,6 +75,7 @@ class TabularClassifier(TabularModel):
             date_columns,
             numeric_fill,
             missing_indicators,
+            linear,
         )
         self.save_hyperparameters(logger=False)
         self.class_names = list(class_names)

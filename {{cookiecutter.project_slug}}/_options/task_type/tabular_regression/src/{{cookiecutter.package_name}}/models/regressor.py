@@ -28,9 +28,9 @@ class StandardizedMSELoss(nn.Module):
 
 
 class TabularRegressor(TabularModel):
-    """Predict a numeric target from table rows with an MLP.
+    """Predict a numeric target from table rows with an MLP beside a linear layer.
 
-    The MLP predicts the target standardized (minus the training mean, over the training standard
+    The model predicts the target standardized (minus the training mean, over the training standard
     deviation); `forward`, the metrics and the predictions are in the target's own units.
 
     Args:
@@ -43,6 +43,8 @@ class TabularRegressor(TabularModel):
         numeric_fill: Training median of each numeric input, which a missing value is read as (linked).
         missing_indicators: The numeric and date columns whose missing values the model marks with
             an input of its own: those the training rows had missing values in (linked).
+        linear: A linear layer of the same inputs beside the MLP, whose outputs add to the MLP's (wide
+            and deep); false: the MLP alone.
         target_mean: Training mean of the target (linked).
         target_std: Training standard deviation of the target (linked).
         hidden_sizes: Width of each hidden layer of the MLP.
@@ -61,6 +63,7 @@ class TabularRegressor(TabularModel):
         date_columns: dict[str, str] | None = None,
         numeric_fill: list[float] | None = None,
         missing_indicators: list[str] | None = None,
+        linear: bool = True,
         target_mean: float = 0.0,
         target_std: float = 1.0,
         hidden_sizes: tuple[int, ...] = (64, 64),
@@ -90,6 +93,7 @@ class TabularRegressor(TabularModel):
             date_columns,
             numeric_fill,
             missing_indicators,
+            linear,
         )
         self.save_hyperparameters(logger=False)
         # Not saved in the state dict: the hyperparameters hold them.

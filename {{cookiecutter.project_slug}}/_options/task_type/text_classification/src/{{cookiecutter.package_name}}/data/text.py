@@ -339,7 +339,7 @@ class TextClassificationDataModule(SplitDataModule):
         text_column: str = "text",
         label_column: str = "label",
         split_column: str = "split",
-        vocab_size: int = 2000,
+        vocab_size: int = 8000,
         min_frequency: int = 2,
         max_length: int = 64,
         truncation: Truncation = "head",

@@ -1,5 +1,6 @@
-"""Encoders that turn token ids and their padding mask into one vector per text: token embeddings
-through one of the small encoders here, trained from scratch, or a pretrained Hugging Face model."""
+"""Encoders that turn token ids and their padding mask into one vector per text: one of the small
+encoders here, trained from scratch (the bag of tokens and bigrams, the convolutions, the
+transformer), or a pretrained Hugging Face model."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ import torch
 from torch import nn
 
 ENCODERS = ("bag", "cnn", "transformer")
+# A prime that spreads the pairs of token ids over the bigram buckets.
+BIGRAM_HASH = 1_000_003
 
 
 def masked_mean(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -19,14 +22,32 @@ def masked_mean(features: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 
 
 class BagEncoder(nn.Module):
-    """The mean of the token embeddings (fastText-like), through one hidden layer."""
+    """fastText: the mean of the embeddings of a text's tokens and of its token bigrams (pairs of
+    neighbouring tokens, hashed into `bigram_buckets` rows of their own; 0: tokens alone), through
+    one hidden layer. The bigrams give the bag some word order: "not good" is not "good"."""
 
-    def __init__(self, embed_dim: int, hidden_dim: int, dropout: float) -> None:
+    def __init__(
+        self, vocab_size: int, pad_id: int, embed_dim: int, hidden_dim: int, dropout: float, bigram_buckets: int
+    ) -> None:
         super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=pad_id)
+        self.bigrams = nn.Embedding(bigram_buckets, embed_dim) if bigram_buckets else None
         self.project = nn.Sequential(nn.Dropout(dropout), nn.Linear(embed_dim, hidden_dim), nn.ReLU())
+        self.out_features = hidden_dim
+        # fastText's initialization: near zero, so that a token or bigram seen rarely or never in
+        # training adds little noise to the mean (nn.Embedding's N(0, 1) drowns the learnt ones).
+        for table in filter(None, (self.embedding, self.bigrams)):
+            nn.init.uniform_(table.weight, -1 / embed_dim, 1 / embed_dim)
+        with torch.no_grad():
+            self.embedding.weight[pad_id] = 0
 
-    def forward(self, embedded: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return self.project(masked_mean(embedded, mask))
+    def forward(self, token_ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        features, kept = [self.embedding(token_ids)], [mask]
+        if self.bigrams is not None:
+            pairs = token_ids[:, :-1] * BIGRAM_HASH + token_ids[:, 1:]
+            features.append(self.bigrams(pairs % self.bigrams.num_embeddings))
+            kept.append(mask[:, :-1] & mask[:, 1:])
+        return self.project(masked_mean(torch.cat(features, dim=1), torch.cat(kept, dim=1)))
 
 
 class ConvEncoder(nn.Module):
@@ -77,7 +98,8 @@ def sinusoidal_positions(length: int, dim: int, device: torch.device | None = No
 
 
 class EmbeddedEncoder(nn.Module):
-    """Token embeddings, then one of the encoders above: ids (batch, length) -> (batch, out_features)."""
+    """Token embeddings, then the convolutions or the transformer above: ids (batch, length) ->
+    (batch, out_features)."""
 
     def __init__(self, vocab_size: int, embed_dim: int, pad_id: int, encoder: nn.Module, out_features: int) -> None:
         super().__init__()
@@ -111,11 +133,13 @@ def build_encoder(
     dropout: float,
     num_layers: int,
     num_heads: int,
-) -> EmbeddedEncoder:
-    """Embeddings and the encoder called `name`, one of ENCODERS, trained from scratch."""
+    bigram_buckets: int,
+) -> nn.Module:
+    """Embeddings and the encoder called `name`, one of ENCODERS, trained from scratch: ids (batch,
+    length) and their mask -> (batch, `out_features`)."""
     if name == "bag":
-        encoder = BagEncoder(embed_dim, hidden_dim, dropout)
-    elif name == "cnn":
+        return BagEncoder(vocab_size, pad_id, embed_dim, hidden_dim, dropout, bigram_buckets)
+    if name == "cnn":
         if hidden_dim % 2:
             raise ValueError(f"hidden_dim={hidden_dim} must be even for the cnn encoder (two convolution widths).")
         encoder = ConvEncoder(embed_dim, hidden_dim, dropout)

@@ -24,7 +24,8 @@ class TextClassifier(SupervisedModule):
 
     Texts become token ids with the model's own tokenizer (`read_input`); an encoder that ignores
     the padding gives one vector per text (token embeddings through a small encoder trained from
-    scratch, or a pretrained Hugging Face model), then a linear layer one logit per class.
+    scratch: by default a bag of tokens and token bigrams, or a pretrained Hugging Face model), then
+    a linear layer one logit per class.
 
     Args:
         class_names: The classes, in the order of the outputs (linked from the data module).
@@ -35,7 +36,7 @@ class TextClassifier(SupervisedModule):
         truncation: Which tokens of a longer text are kept: head, tail or head+tail (linked from the data module).
         class_weights: Loss weight of each class (linked from the data module).
         balance_classes: Weigh each class's loss with `class_weights`; false: every class weighs 1.
-        encoder: `bag` (mean of the embeddings), `cnn` (1D convolutions, max-pooled) or
+        encoder: `bag` (mean of the token and bigram embeddings), `cnn` (1D convolutions, max-pooled) or
             `transformer` (a small transformer encoder, mean-pooled); unused with `pretrained`.
         pretrained: A Hugging Face model to fine-tune instead (its last hidden states mean-pooled):
             a hub name (`bert-base-uncased`, downloaded once on a machine with a network) or a local
@@ -50,6 +51,8 @@ class TextClassifier(SupervisedModule):
         num_layers: Transformer layers (transformer only).
         num_heads: Attention heads (transformer only); must divide `embed_dim`.
         dropout: Dropout rate in the encoder and before the output layer.
+        bigram_buckets: The bag's table of token bigrams, hashed into this many rows (fastText's
+            word n-grams; bag only); 0: the bag of tokens alone.
         optimizer: Builds the optimizer from the model's parameters.
         scheduler: The learning-rate schedule: "cosine" over the run, a scheduler, or None.
     """
@@ -75,6 +78,7 @@ class TextClassifier(SupervisedModule):
         num_layers: int = 2,
         num_heads: int = 4,
         dropout: float = 0.1,
+        bigram_buckets: int = 65536,
         optimizer: OptimizerCallable = torch.optim.AdamW,
         scheduler: Schedule = "cosine",
     ) -> None:
@@ -93,7 +97,15 @@ class TextClassifier(SupervisedModule):
             self.encoder = pretrained_encoder(pretrained, encoder_config)
         else:
             self.encoder = build_encoder(
-                encoder, vocab_size, self.pad_id, embed_dim, hidden_dim, dropout, num_layers, num_heads
+                encoder,
+                vocab_size,
+                self.pad_id,
+                embed_dim,
+                hidden_dim,
+                dropout,
+                num_layers,
+                num_heads,
+                bigram_buckets,
             )
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(self.encoder.out_features, len(class_names)))
 
