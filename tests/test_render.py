@@ -13,15 +13,17 @@ from pathlib import Path
 import pytest
 import yaml
 
-from .variants import TEMPLATE_CONTEXT, variant_id
+from .variants import ROOT, TEMPLATE_CONTEXT, default_answers, load_hook, template_files, valid_variants, variant_id
 
 PACKAGE = "digit_classifier"
-# Files every variant has; each option value's own files are added below.
-COMMON_FILES = {
+TEMPLATE = ROOT / "{{cookiecutter.project_slug}}"
+OPTIONS = TEMPLATE / "_options"
+chosen_folders = load_hook("post_gen_project").chosen_folders
+# Files that every variant must have, whatever its options, written out by hand: the project's frame, and
+# what the shared code and tests import from the option folders (each task's data, model, writers and
+# tiny data; each split's; each logger's).
+EVERY_VARIANT_HAS = {
     ".cookiecutter.json",
-    ".github/workflows/ci.yml",
-    ".gitignore",
-    ".pre-commit-config.yaml",
     "README.md",
     "pyproject.toml",
     "src/{package}/configs/callbacks.yaml",
@@ -31,173 +33,50 @@ COMMON_FILES = {
     "src/{package}/configs/split.yaml",
     "src/{package}/configs/sweep.yaml",
     "src/{package}/configs/trainer.yaml",
-    "src/{package}/__init__.py",
-    "src/{package}/__main__.py",
-    "src/{package}/cli.py",
-    "src/{package}/commands.py",
-    "src/{package}/compare.py",
-    "src/{package}/data/atomic.py",
-    "src/{package}/data/datamodule.py",
-    "src/{package}/data/overlap.py",
+    "src/{package}/data/__init__.py",
     "src/{package}/data/splits.py",
-    "src/{package}/data/splitting.py",
-    "src/{package}/export.py",
     "src/{package}/figure_logging.py",
-    "src/{package}/inference.py",
-    "src/{package}/models/supervised.py",
-    "src/{package}/plots.py",
-    "src/{package}/prediction.py",
-    "src/{package}/repeat.py",
-    "src/{package}/report.py",
-    "src/{package}/runs.py",
-    "src/{package}/serving.py",
-    "src/{package}/sweep.py",
-    "tests/__init__.py",
-    "tests/browser.py",
-    "tests/conftest.py",
-    "tests/processes.py",
-    "tests/test_cli.py",
-    "tests/test_compare.py",
-    "tests/test_ddp.py",
-    "tests/test_deploy.py",
-    "tests/test_layers.py",
-    "tests/test_gpu.py",
+    "src/{package}/models/__init__.py",
+    "src/{package}/writers.py",
+    "tests/test_data.py",
     "tests/test_logger.py",
-    "tests/test_overlap.py",
-    "tests/test_plots.py",
-    "tests/test_readme.py",
-    "tests/test_repeat.py",
-    "tests/test_resume.py",
-    "tests/test_runs.py",
+    "tests/test_model.py",
     "tests/test_splits.py",
-    "tests/test_sweep.py",
+    "tests/tiny_data.py",
 }
-OPTION_FILES = {
-    ("task_type", "image_classification"): {
-        "tests/image_requests.py",
-        "tests/test_cache.py",
-        "tests/messy_images.py",
-        "tests/test_decoding.py",
-        "tests/test_user_images.py",
-        "src/{package}/data/classes.py",
-        "src/{package}/models/classification.py",
-        "src/{package}/data/__init__.py",
-        "src/{package}/data/cache.py",
-        "src/{package}/data/class_folders.py",
-        "src/{package}/data/digits.py",
-        "src/{package}/data/images.py",
-        "src/{package}/models/__init__.py",
-        "src/{package}/models/backbones.py",
-        "src/{package}/models/classifier.py",
-        "src/{package}/models/finetuning.py",
-        "src/{package}/models/images.py",
-        "src/{package}/models/weights.py",
-        "src/{package}/class_figures.py",
-        "src/{package}/image_figures.py",
-        "src/{package}/writers.py",
-        "tests/test_data.py",
-        "tests/test_model.py",
-        "tests/test_pretrained.py",
-        "tests/test_selection.py",
-        "tests/tiny_data.py",
-    },
-    ("task_type", "image_segmentation"): {
-        "tests/image_requests.py",
-        "tests/test_cache.py",
-        "tests/messy_images.py",
-        "tests/test_decoding.py",
-        "src/{package}/data/__init__.py",
-        "src/{package}/data/cache.py",
-        "src/{package}/data/images.py",
-        "src/{package}/data/segmentation.py",
-        "src/{package}/data/shapes.py",
-        "src/{package}/models/__init__.py",
-        "src/{package}/models/finetuning.py",
-        "src/{package}/models/images.py",
-        "src/{package}/models/segmenter.py",
-        "src/{package}/mask_figures.py",
-        "src/{package}/models/unet.py",
-        "src/{package}/models/weights.py",
-        "src/{package}/writers.py",
-        "tests/test_data.py",
-        "tests/test_model.py",
-        "tests/test_predictions.py",
-        "tests/test_pretrained.py",
-        "tests/test_user_masks.py",
-        "tests/tiny_data.py",
-    },
-    ("task_type", "tabular_classification"): {
-        "src/{package}/data/classes.py",
-        "src/{package}/data/__init__.py",
-        "src/{package}/data/bundled.py",
-        "src/{package}/data/cache.py",
-        "src/{package}/data/classification.py",
-        "src/{package}/data/rows.py",
-        "src/{package}/data/tabular.py",
-        "src/{package}/models/__init__.py",
-        "src/{package}/models/classification.py",
-        "src/{package}/models/classifier.py",
-        "src/{package}/models/tabular.py",
-        "src/{package}/class_figures.py",
-        "src/{package}/writers.py",
-        "tests/test_data.py",
-        "tests/test_cache.py",
-        "tests/test_model.py",
-        "tests/test_table.py",
-        "tests/test_selection.py",
-        "tests/test_writers.py",
-        "tests/tiny_data.py",
-        "tests/tiny_table.py",
-    },
-    ("task_type", "tabular_regression"): {
-        "src/{package}/data/__init__.py",
-        "src/{package}/data/bundled.py",
-        "src/{package}/data/cache.py",
-        "src/{package}/data/regression.py",
-        "src/{package}/data/rows.py",
-        "src/{package}/data/tabular.py",
-        "src/{package}/models/__init__.py",
-        "src/{package}/models/regressor.py",
-        "src/{package}/value_figures.py",
-        "src/{package}/models/tabular.py",
-        "src/{package}/writers.py",
-        "tests/test_data.py",
-        "tests/test_cache.py",
-        "tests/test_model.py",
-        "tests/test_table.py",
-        "tests/test_writers.py",
-        "tests/tiny_data.py",
-        "tests/tiny_table.py",
-    },
-    ("task_type", "text_classification"): {
-        "src/{package}/data/classes.py",
-        "src/{package}/models/classification.py",
-        "src/{package}/data/__init__.py",
-        "src/{package}/data/cache.py",
-        "src/{package}/data/corpus.py",
-        "src/{package}/data/text.py",
-        "src/{package}/data/tokens.py",
-        "src/{package}/models/__init__.py",
-        "src/{package}/models/encoders.py",
-        "src/{package}/models/finetuning.py",
-        "src/{package}/models/text.py",
-        "src/{package}/class_figures.py",
-        "src/{package}/writers.py",
-        "tests/test_data.py",
-        "tests/test_model.py",
-        "tests/test_cache.py",
-        "tests/test_pretrained.py",
-        "tests/test_tokenizer.py",
-        "tests/test_selection.py",
-        "tests/test_truncation.py",
-        "tests/tiny_data.py",
-    },
-    ("split_strategy", "random"): {"tests/test_cv.py"},
-    ("split_strategy", "stratified"): {"src/{package}/data/stratify.py", "tests/test_cv.py"},
-    ("split_strategy", "predefined"): {"tests/test_cv.py"},
-    ("logger", "wandb"): {"src/{package}/wandb_runs.py"},
-    ("split_strategy", "kfold"): {"src/{package}/data/stratify.py", "src/{package}/kfold.py", "tests/test_kfold.py"},
+
+
+def image_task(variant: dict[str, str]) -> bool:
+    return variant["task_type"].startswith("image_")
+
+
+def table_task(variant: dict[str, str]) -> bool:
+    return variant["task_type"].startswith("tabular_")
+
+
+def text_task(variant: dict[str, str]) -> bool:
+    return variant["task_type"].startswith("text_")
+
+
+# A few files that the options decide, each with the variants that have it, written out by hand (from
+# the tasks' names, not from `_task_capabilities`): the rule that the expected files are derived by
+# must agree with them.
+SIGNPOSTS = {
+    "src/{package}/data/images.py": image_task,
+    "src/{package}/models/weights.py": image_task,
+    "src/{package}/data/rows.py": table_task,
+    "tests/tiny_table.py": table_task,
+    "src/{package}/data/tokens.py": text_task,
+    "src/{package}/models/finetuning.py": lambda variant: image_task(variant) or text_task(variant),
+    "src/{package}/class_figures.py": lambda variant: variant["task_type"].endswith("_classification"),
+    "src/{package}/value_figures.py": lambda variant: variant["task_type"] == "tabular_regression",
+    "src/{package}/mask_figures.py": lambda variant: variant["task_type"] == "image_segmentation",
+    "src/{package}/kfold.py": lambda variant: variant["split_strategy"] == "kfold",
+    "src/{package}/data/stratify.py": lambda variant: variant["split_strategy"] in ("stratified", "kfold"),
+    "tests/test_cv.py": lambda variant: variant["split_strategy"] != "kfold",
+    "src/{package}/wandb_runs.py": lambda variant: variant["logger"] == "wandb",
 }
+
 LEFTOVER_JINJA = ("{{ cookiecutter", "{{cookiecutter", "{%", "%}")
 
 _rendered: dict[str, Path] = {}
@@ -220,12 +99,40 @@ def project_files(project: Path) -> set[str]:
 
 
 def test_renders_exactly_the_variants_files(project: Path, variant: dict[str, str]) -> None:
-    expected = set(COMMON_FILES)
-    for option, value in variant.items():
-        expected |= OPTION_FILES.get((option, value), set())
-    expected = {name.format(package=PACKAGE) for name in expected}
+    """The render holds the files that the template's source tree gives the variant, each where the
+    hook's rule puts it, and nothing else: none dropped, misplaced or left behind."""
+    expected = template_files(default_answers(**variant))
     assert project_files(project) == expected
     assert not (project / "_options").exists()
+    assert {name.format(package=PACKAGE) for name in EVERY_VARIANT_HAS} <= expected
+    for name, has_it in SIGNPOSTS.items():
+        assert (name.format(package=PACKAGE) in expected) == has_it(variant), name
+
+
+def test_every_options_folder_belongs_to_some_variant() -> None:
+    """No folder of `_options` is dead: each names only values its option has, and some valid
+    variant keeps it."""
+    values = {option: set(TEMPLATE_CONTEXT[option]) for option in ("task_type", "split_strategy", "logger")}
+    values["capability"] = {name for names in TEMPLATE_CONTEXT["_task_capabilities"].values() for name in names}
+    folders = {folder for option_dir in OPTIONS.iterdir() for folder in option_dir.iterdir()}
+    for folder in folders:
+        assert set(folder.name.split("+")) <= values[folder.parent.name], folder.relative_to(OPTIONS)
+    kept = set().union(*(chosen_folders(OPTIONS, default_answers(**variant)) for variant in valid_variants()))
+    assert kept == folders
+
+
+def test_every_task_declares_its_capabilities_and_requirements() -> None:
+    """Each task has its own folder, and the capabilities it names have theirs: a capability with no
+    folder would silently give its tasks nothing."""
+    tasks = TEMPLATE_CONTEXT["task_type"]
+    capabilities = TEMPLATE_CONTEXT["_task_capabilities"]
+    assert set(capabilities) == set(tasks) == set(TEMPLATE_CONTEXT["_task_requirements"])
+    assert set(TEMPLATE_CONTEXT["logger"]) == set(TEMPLATE_CONTEXT["_logger_requirements"])
+    for task in tasks:
+        assert (OPTIONS / "task_type" / task).is_dir(), task
+        assert len(set(capabilities[task])) == len(capabilities[task]), task
+        for capability in capabilities[task]:
+            assert (OPTIONS / "capability" / capability).is_dir(), (task, capability)
 
 
 def test_leaves_no_jinja_in_names_or_contents(project: Path) -> None:
@@ -259,9 +166,10 @@ def test_saves_the_answers_for_replay(project: Path, variant: dict[str, str]) ->
 def test_depends_on_the_chosen_logger_only(project: Path, variant: dict[str, str]) -> None:
     dependencies = tomllib.loads((project / "pyproject.toml").read_text())["project"]["dependencies"]
     names = {dependency.split(">")[0].split("[")[0] for dependency in dependencies}
-    logger_packages = {"tensorboard": "tensorboard", "wandb": "wandb", "mlflow": "mlflow"}
-    for logger, package in logger_packages.items():
-        assert (package in names) == (variant["logger"] == logger)
+    for logger, requirements in TEMPLATE_CONTEXT["_logger_requirements"].items():
+        for requirement in requirements:
+            assert (requirement.split(">")[0] in names) == (variant["logger"] == logger), requirement
+    assert {"tensorboard", "wandb", "mlflow"} & names <= {variant["logger"]}
     assert {"lightning", "torch", "torchmetrics", "jsonargparse", "scikit-learn"} <= names
     task_requirements = TEMPLATE_CONTEXT["_task_requirements"][variant["task_type"]]
     assert {requirement.split(">")[0] for requirement in task_requirements} <= names

@@ -13,12 +13,31 @@ TEMPLATE_CONTEXT = json.loads((ROOT / "cookiecutter.json").read_text())
 OPTION_KEYS = ("task_type", "split_strategy", "logger")
 
 
-def load_hook(name: str) -> ModuleType:
-    """Import a hook script as a module (its Jinja sits in a string that only `main` reads)."""
-    spec = importlib.util.spec_from_file_location(name, ROOT / "hooks" / f"{name}.py")
+def load_hook(name: str, root: Path = ROOT) -> ModuleType:
+    """Import a hook script (of the template at `root`) as a module (its Jinja sits in a string that
+    only `main` reads)."""
+    spec = importlib.util.spec_from_file_location(name, root / "hooks" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def template_files(answers: dict, root: Path = ROOT) -> set[str]:
+    """The files that the project of `answers` should have, read off the template's source tree at
+    `root` by the post-generation hook's own rule (its `chosen_folders`): every file outside
+    `_options`, and each file of a chosen folder at its path inside that folder; the package folder
+    named as the answers name it. A render that drops or misplaces a file differs from it."""
+    hook = load_hook("post_gen_project", root)
+    template = root / "{{cookiecutter.project_slug}}"
+    options = template / hook.OPTIONS_DIR
+
+    def files(folder: Path) -> set[str]:
+        return {path.relative_to(folder).as_posix() for path in folder.rglob("*") if path.is_file()}
+
+    names = {name for name in files(template) if not name.startswith(f"{hook.OPTIONS_DIR}/")}
+    for folder in hook.chosen_folders(options, answers):
+        names |= files(folder)
+    return {name.replace("{{cookiecutter.package_name}}", answers["package_name"]) for name in names}
 
 
 def default_answers(**answers: str) -> dict:
