@@ -58,7 +58,7 @@ def samples_per_second(main, weights: Path, size: int, batches: int, frozen: boo
 
 def main() -> None:
     package, size, batches, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
-    cli_main = importlib.import_module(f"{package}.cli").main
+    cli_main = importlib.import_module(f"{package}.training.cli").main
     with tempfile.TemporaryDirectory() as folder:
         weights = Path(folder) / "resnet18.pth"
         torch.save(models.resnet18(weights=None).state_dict(), weights)

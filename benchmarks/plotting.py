@@ -41,9 +41,9 @@ def time_hooks(plots_class: type, spent: list[float]) -> None:
 
 def main() -> None:
     package, repeats = sys.argv[1], int(sys.argv[2])
-    cli_main = importlib.import_module(f"{package}.cli").main
+    cli_main = importlib.import_module(f"{package}.training.cli").main
     spent = [0.0]
-    time_hooks(importlib.import_module(f"{package}.plots").Plots, spent)
+    time_hooks(importlib.import_module(f"{package}.plots.callback").Plots, spent)
     fits, plots, folder = [], [], None
     for _ in range(repeats):
         spent[0] = 0.0

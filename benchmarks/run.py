@@ -165,7 +165,7 @@ def main() -> None:
         image_env = clean_env(home, image_project)
         # The bundled data are written once, outside the timed runs.
         subprocess.run(
-            [python, "-c", f"from {PACKAGE}.cli import main; main([], run=False).datamodule.prepare_data()"],
+            [python, "-c", f"from {PACKAGE}.training.cli import main; main([], run=False).datamodule.prepare_data()"],
             cwd=image_project,
             env=image_env,
             check=True,

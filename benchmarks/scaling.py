@@ -102,7 +102,7 @@ def child(data_arg: str, data_path: str, batches: int, measure_loader: bool) -> 
     from torch.utils.data import DataLoader
 
     start = time.perf_counter()
-    main = importlib.import_module(f"{PACKAGE}.cli").main
+    main = importlib.import_module(f"{PACKAGE}.training.cli").main
     imported = time.perf_counter()
     cli = main([data_arg, data_path, "--trainer.logger", "false", "--trainer.enable_progress_bar", "false"], run=False)
     datamodule = cli.datamodule

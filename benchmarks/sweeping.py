@@ -49,7 +49,7 @@ def main() -> None:
     package, repeats, trials, epochs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
     warnings.filterwarnings("ignore")
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    cli_main = importlib.import_module(f"{package}.cli").main
+    cli_main = importlib.import_module(f"{package}.training.cli").main
     lr = cli_main([], run=False).config.model.init_args.optimizer.init_args.lr
     space = json.dumps({"model.init_args.optimizer.init_args.lr": {"type": "categorical", "choices": [lr]}})
     fits, trial_times, fixed = [], [], []

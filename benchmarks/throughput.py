@@ -144,7 +144,7 @@ def loading(main, epochs: int) -> dict[str, float]:
 
 def main() -> None:
     package, epochs, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-    cli_main = importlib.import_module(f"{package}.cli").main
+    cli_main = importlib.import_module(f"{package}.training.cli").main
     runs: dict[str, list[float]] = {}
     for _ in range(repeats):
         runs.setdefault("pipeline_fit", []).append(pipeline_fit(cli_main, epochs))

@@ -17,7 +17,7 @@ from .rendered import install, run_suite
 from .variants import CRUFT_VARIANT, ROOT
 
 TEMPLATE_PARTS = ("cookiecutter.json", "hooks", "templates", "{{cookiecutter.project_slug}}")
-SHARED_FILE = Path("{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}/runs.py")
+SHARED_FILE = Path("{{cookiecutter.project_slug}}/src/{{cookiecutter.package_name}}/training/runs.py")
 TASK_FILE = Path(
     "{{cookiecutter.project_slug}}/_options/task_type/image_classification/src/{{cookiecutter.package_name}}/configs/model.yaml"
 )
@@ -64,7 +64,8 @@ def test_cruft_update_brings_the_template_change_and_keeps_the_users(tmp_path: P
 
     assert not cruft.check(project, checkout=second)
     assert cruft.update(project, skip_apply_ask=True, checkout=second)
-    assert "noted by the template's second commit" in (project / "src" / "digit_classifier" / "runs.py").read_text()
+    runs_module = project / "src" / "digit_classifier" / "training" / "runs.py"
+    assert "noted by the template's second commit" in runs_module.read_text()
     assert "lr: 0.002" in (project / "src" / "digit_classifier" / "configs" / "model.yaml").read_text()
     assert "batch_size: 32" in data_config.read_text()
     assert (project / "notes.md").read_text() == "What we tried.\n"

@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 
 from .rendered import install, run_suite
-from .variants import KILL_MARKER, TEMPLATE_CONTEXT, kill_variants, one_variant_per_task, valid_variants
+from .variants import (
+    KILL_MARKER,
+    TEMPLATE_CONTEXT,
+    covering_variants,
+    default_answers,
+    kill_variants,
+    one_variant_per_task,
+    own_test_files,
+    valid_variants,
+)
 
 # Slow tests of the machinery every task shares (nothing of the task's own code takes part): they
 # run with the first task's slow tests only.
@@ -38,6 +47,11 @@ def bake_and_run(cookies, variant: dict[str, str], tmp_path: Path, *pytest_args:
     run_suite(python, result.project_path, tmp_path / "home", *pytest_args)
 
 
+# The options whose folders bring the task's own tests: they test the task's code, whatever the split
+# and the logger, and run in one suite of each task (the first covering variant of the task).
+TASK_OPTIONS = ("task_type", "capability")
+
+
 @pytest.mark.rendered_suite
 def test_rendered_suite_passes(cookies, suite_variant: dict[str, str], tmp_path: Path) -> None:
     selection = ["-m", "not slow and not gpu and not deploy"]
@@ -45,6 +59,9 @@ def test_rendered_suite_passes(cookies, suite_variant: dict[str, str], tmp_path:
         selection[1] = f"({selection[1]}) or {KILL_MARKER}"
     if suite_variant["task_type"] != TEMPLATE_CONTEXT["task_type"][0]:
         selection += ["-k", f"not ({' or '.join(SHARED_QUICK_TESTS)})"]
+    if suite_variant not in one_variant_per_task(covering_variants(valid_variants())):
+        answers = default_answers(**suite_variant)
+        selection += [f"--ignore={path}" for path in own_test_files(answers, TASK_OPTIONS)]
     bake_and_run(cookies, suite_variant, tmp_path, *selection)
 
 

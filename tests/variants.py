@@ -92,6 +92,20 @@ def covering_variants(variants: list[dict[str, str]]) -> list[dict[str, str]]:
     return chosen
 
 
+def own_test_files(answers: dict, options: tuple[str, ...], root: Path = ROOT) -> list[str]:
+    """The test files (`tests/test_*.py`, not their helpers) that the folders of `options` (names of
+    `_options`' folders: `task_type`, `capability`, ...) chosen for `answers` bring, by the
+    post-generation hook's rule."""
+    hook = load_hook("post_gen_project", root)
+    folders = hook.chosen_folders(root / "{{cookiecutter.project_slug}}" / hook.OPTIONS_DIR, answers)
+    return sorted(
+        path.relative_to(folder).as_posix()
+        for folder in folders
+        if folder.parent.name in options
+        for path in (folder / "tests").glob("test_*.py")
+    )
+
+
 # The rendered project's marker of its slow tests that kill a run outright and resume it: whether the
 # run goes on is the logger's affair too, so they run with every value of the logger option.
 KILL_MARKER = "kill"

@@ -12,8 +12,8 @@ from types import ModuleType
 import pytest
 from lightning.pytorch.cli import LightningCLI
 
-from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.runs import run_dir
+from {{ cookiecutter.package_name }}.training.cli import main
+from {{ cookiecutter.package_name }}.training.runs import run_dir
 
 from .tiny_data import write_tiny_dataset
 

@@ -16,10 +16,10 @@ import torch
 from lightning.pytorch import Callback, Trainer
 
 from {{ cookiecutter.package_name }} import load_model
-from {{ cookiecutter.package_name }}.cli import TRACEBACK_VARIABLE, default_precision, main
+from {{ cookiecutter.package_name }}.checkpoint.prediction import CSVPredictionWriter
 from {{ cookiecutter.package_name }}.data import LINKED_TO_MODEL
-from {{ cookiecutter.package_name }}.prediction import CSVPredictionWriter
-from {{ cookiecutter.package_name }}.runs import run_dir
+from {{ cookiecutter.package_name }}.training.cli import TRACEBACK_VARIABLE, default_precision, main
+from {{ cookiecutter.package_name }}.training.runs import run_dir
 
 from .conftest import FAKE_SECRET, DefaultBuild, TrainedRun
 

@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from {{ cookiecutter.package_name }}.commands import main
-from {{ cookiecutter.package_name }}.runs import run_dir
+from {{ cookiecutter.package_name }}.training.runs import run_dir
 
 from .browser import inked_share
 from .conftest import TrainedRun

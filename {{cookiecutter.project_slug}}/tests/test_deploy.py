@@ -29,7 +29,7 @@ import pytest
 
 from {{ cookiecutter.package_name }} import load_model
 from {{ cookiecutter.package_name }}.commands import main
-from {{ cookiecutter.package_name }}.runs import run_dir
+from {{ cookiecutter.package_name }}.training.runs import run_dir
 
 from .conftest import TrainedRun, assert_close_predictions, predicted_numbers
 from .tiny_data import bad_requests, same_prediction, write_predict_inputs, write_tiny_dataset

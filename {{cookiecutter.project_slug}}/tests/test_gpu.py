@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from {{ cookiecutter.package_name }}.cli import default_precision, main
+from {{ cookiecutter.package_name }}.training.cli import default_precision, main
 
 from .conftest import TrainedRun, assert_close_predictions, predicted_numbers
 from .tiny_data import write_predict_inputs

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import torch
 
-from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.data import overlap
 from {{ cookiecutter.package_name }}.data.overlap import RECORD_KEY, shared_samples, split_record
+from {{ cookiecutter.package_name }}.training.cli import main
 
 from .conftest import TrainedRun
 

@@ -13,9 +13,9 @@ from matplotlib import pyplot
 from matplotlib.image import imread
 
 from {{ cookiecutter.package_name }} import commands
-from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.plots import Plots
-from {{ cookiecutter.package_name }}.runs import run_dir
+from {{ cookiecutter.package_name }}.plots.callback import Plots
+from {{ cookiecutter.package_name }}.training.cli import main
+from {{ cookiecutter.package_name }}.training.runs import run_dir
 
 from .browser import inked_share
 from .conftest import TrainedRun

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }} import repeat
 from {{ cookiecutter.package_name }}.commands import main
+from {{ cookiecutter.package_name }}.training import repeat
 
 from .conftest import stopped_before
 

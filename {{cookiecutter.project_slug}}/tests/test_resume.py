@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from {{ cookiecutter.package_name }}.cli import main
+from {{ cookiecutter.package_name }}.training.cli import main
 
 from .processes import plugin, run_cli
 

@@ -14,8 +14,8 @@ import pytest
 import torch
 import yaml
 
-from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.runs import find_checkpoint, run_dir, write_summary
+from {{ cookiecutter.package_name }}.training.cli import main
+from {{ cookiecutter.package_name }}.training.runs import find_checkpoint, run_dir, write_summary
 
 from .conftest import TrainedRun
 

@@ -20,7 +20,7 @@ from PIL import Image
 from sqlalchemy.exc import SQLAlchemyError
 
 from {{ cookiecutter.package_name }}.commands import main
-from {{ cookiecutter.package_name }}.runs import find_checkpoint, run_dir
+from {{ cookiecutter.package_name }}.training.runs import find_checkpoint, run_dir
 
 from .processes import PROJECT_ROOT
 

@@ -13,18 +13,23 @@ from typing import Any
 
 from jsonargparse import CLI
 
-from . import cli
+from .training import cli
 
 # Subcommands that start from a checkpoint: a function of a module, whose signature gives the options.
 # Imported when they run, as the modules below: ONNX, the web server and Optuna are not needed to train.
-FUNCTION_COMMANDS = {"export": "export", "serve": "serving", "report": "report"}
+FUNCTION_COMMANDS = {"export": "checkpoint.export", "serve": "checkpoint.serving", "report": "plots.report"}
 # Subcommands that read their own arguments (those of `fit`, mostly): a module's `main(args, prog)`.
-MODULE_COMMANDS = {"sweep": "sweep", "cv": "kfold", "repeat": "repeat", "compare": "compare"}
+MODULE_COMMANDS = {
+    "sweep": "training.sweep",
+    "cv": "training.kfold",
+    "repeat": "training.repeat",
+    "compare": "training.compare",
+}
 
 
 def main(args: list[str] | None = None, prog: str | None = None) -> Any:
     """Run the subcommand in `args` (default: sys.argv) and return what it made: the LightningCLI
-    object for fit, validate, test and predict (`cli.main`), the subcommand's result for the others."""
+    object for fit, validate, test and predict (`training.cli.main`), the subcommand's result for the others."""
     argv = sys.argv[1:] if args is None else args
     command = argv[0] if argv else None
     prog = prog or Path(sys.argv[0]).name
@@ -33,7 +38,7 @@ def main(args: list[str] | None = None, prog: str | None = None) -> Any:
         return CLI(function, args=argv[1:], prog=f"{prog} {command}", as_positional=False)
     if command in MODULE_COMMANDS:
         module = f"{__package__}.{MODULE_COMMANDS[command]}"
-        if importlib.util.find_spec(module) is None:  # kfold.py comes with split_strategy kfold only
+        if importlib.util.find_spec(module) is None:  # training/kfold.py comes with split_strategy kfold only
             raise ValueError(
                 f"{command}: cross-validation needs the kfold split strategy, and this project was rendered with "
                 "split_strategy={{ cookiecutter.split_strategy }}: render the template again with split_strategy=kfold."

@@ -3,6 +3,7 @@ the config, and prediction on raw inputs for the Python API, `serve` and `export
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -15,7 +16,7 @@ from torch.optim.lr_scheduler import CosineAnnealingLR
 from torchmetrics import MetricCollection
 
 if TYPE_CHECKING:
-    from ..plots import TestFigures
+    from ..plots.callback import TestFigures
 
 # "cosine": the learning rate decays to zero along a cosine over the run's optimizer steps, however
 # long --trainer.max_epochs makes the run; a scheduler (class_path and init_args) built from the
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 Schedule = Literal["cosine"] | LRSchedulerCallable | None
 
 
-class SupervisedModule(LightningModule):
+class SupervisedModule(LightningModule, ABC):
     """Train on `loss(self(inputs), targets)` and evaluate with torchmetrics.
 
     Logs `train/loss`, `val/loss`, `test/loss` and every metric as `val/<name>` and
@@ -32,20 +33,8 @@ class SupervisedModule(LightningModule):
     `forward` and the inference steps below.
 
     Inference on raw inputs is one pipeline for `predict` (Python), the `predict` subcommand,
-    `serve` and `export`; each task defines its steps:
-
-    - `input_names`: the model's inputs, as the exported graph names them;
-    - `read_input(source)`: one raw input (an image file or its bytes, a dict of column values, a
-      text) to that sample's inputs, tensors by name without the batch dimension; raises
-      ValueError naming what is wrong with it;
-    - `collate(samples)`: those samples as one batch (stacked; padded where lengths differ);
-    - `infer(*inputs)`: a batch's inputs to its predictions (probabilities, values): what the
-      exported graph computes, numeric preprocessing included;
-    - `answers(predictions, batch)`: one JSON-ready dict per sample;
-    - `parse_request(body)`: a served request's JSON body to a raw input;
-    - `example_inputs(batch_size)` and `export_info()`: what `export` traces and documents.
-
-    `test_figures()` gives what `plots.Plots` draws of the test split.
+    `serve` and `export`: each task defines its steps, the abstract methods below (a class that
+    lacks one cannot be built), and names its inputs in `input_names`.
 
     Args:
         loss: Takes the model's outputs and the batch's targets.
@@ -54,10 +43,39 @@ class SupervisedModule(LightningModule):
         scheduler: The learning-rate schedule (`Schedule`).
     """
 
-    input_names: tuple[str, ...]
+    input_names: tuple[str, ...]  # the model's inputs, as the exported graph names them
 
+    @abstractmethod
+    def read_input(self, source: Any) -> dict[str, torch.Tensor]:
+        """One raw input (an image file or its bytes, a dict of column values, a text) to that
+        sample's inputs, tensors by name without the batch dimension; raises ValueError naming what
+        is wrong with it."""
+
+    @abstractmethod
+    def infer(self, *inputs: torch.Tensor) -> torch.Tensor:
+        """A batch's inputs to its predictions (probabilities, values): what the exported graph
+        computes, numeric preprocessing included."""
+
+    @abstractmethod
+    def answers(self, predictions: torch.Tensor, batch: dict[str, torch.Tensor]) -> list[dict[str, Any]]:
+        """One JSON-ready dict per sample of the batch."""
+
+    @abstractmethod
+    def parse_request(self, body: dict[str, Any]) -> Any:
+        """A served request's JSON body to a raw input for `read_input`; raises ValueError naming
+        what is wrong with it."""
+
+    @abstractmethod
+    def example_inputs(self, batch_size: int) -> tuple[torch.Tensor, ...]:
+        """Inputs of `batch_size` samples, what `export` traces."""
+
+    @abstractmethod
+    def export_info(self) -> dict[str, Any]:
+        """What `export` writes to model.json beside the graph: how to feed it and read its outputs."""
+
+    @abstractmethod
     def test_figures(self) -> TestFigures:
-        raise NotImplementedError
+        """What `plots.callback.Plots` draws of the test split."""
 
     def __init__(
         self, loss: nn.Module, metrics: MetricCollection, optimizer: OptimizerCallable, scheduler: Schedule
@@ -82,7 +100,7 @@ class SupervisedModule(LightningModule):
         return self._evaluate(batch, "test", self.test_metrics)
 
     def _evaluate(self, batch: tuple[Any, torch.Tensor], stage: str, metrics: MetricCollection) -> torch.Tensor:
-        """The batch's outputs, for the callbacks that draw them (`plots.Plots`), after logging its metrics."""
+        """The batch's outputs, for the callbacks that draw them (`plots.callback.Plots`), after logging its metrics."""
         inputs, targets = batch
         outputs = self(inputs)
         # Validation figures show in the progress bar; test figures in the final table.
@@ -112,6 +130,7 @@ class SupervisedModule(LightningModule):
         return {"optimizer": optimizer, "lr_scheduler": self.scheduler(optimizer)}
 
     def collate(self, samples: Sequence[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        """Samples of `read_input` as one batch, stacked (a task whose inputs differ in length pads them)."""
         return {name: torch.stack([sample[name] for sample in samples]) for name in samples[0]}
 
     @torch.inference_mode()

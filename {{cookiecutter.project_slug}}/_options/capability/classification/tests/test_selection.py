@@ -10,8 +10,8 @@ from pathlib import Path
 from lightning.pytorch.callbacks import EarlyStopping, ModelCheckpoint
 from torchmetrics.classification import MulticlassAccuracy, MulticlassF1Score
 
-from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.prediction import CSVPredictionWriter
+from {{ cookiecutter.package_name }}.checkpoint.prediction import CSVPredictionWriter
+from {{ cookiecutter.package_name }}.training.cli import main
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

@@ -14,9 +14,9 @@ import torch
 from PIL import Image
 from torch.utils.data import Dataset
 
-from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.data.cache import cached_array, checked_files, stamps
 from {{ cookiecutter.package_name }}.data.images import image_files, read_image
+from {{ cookiecutter.package_name }}.training.cli import main
 
 
 def write_images(folder: Path, count: int) -> list[Path]:

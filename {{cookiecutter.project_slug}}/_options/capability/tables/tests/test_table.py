@@ -17,12 +17,12 @@ import pytest
 import torch
 
 from {{ cookiecutter.package_name }} import load_model
-from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.data import tabular
 from {{ cookiecutter.package_name }}.data.rows import MISSING_CATEGORY, UNKNOWN
 from {{ cookiecutter.package_name }}.data.tabular import TabularDataModule, read_table
 from {{ cookiecutter.package_name }}.models.tabular import TabularModel
-from {{ cookiecutter.package_name }}.runs import run_dir
+from {{ cookiecutter.package_name }}.training.cli import main
+from {{ cookiecutter.package_name }}.training.runs import run_dir
 
 from .conftest import TrainedRun
 from .tiny_data import (

@@ -8,8 +8,8 @@ from pathlib import Path
 import yaml
 from lightning.pytorch.loggers import CSVLogger
 
-from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.runs import run_dir
+from {{ cookiecutter.package_name }}.training.cli import main
+from {{ cookiecutter.package_name }}.training.runs import run_dir
 
 from .conftest import TrainedRun
 

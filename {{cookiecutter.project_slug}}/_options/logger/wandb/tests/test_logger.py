@@ -7,7 +7,7 @@ import os
 import pytest
 from lightning.pytorch.loggers import WandbLogger
 
-from {{ cookiecutter.package_name }}.wandb_runs import NewRunPerCommand
+from {{ cookiecutter.package_name }}.training.wandb_runs import NewRunPerCommand
 
 from .conftest import TrainedRun
 from .test_plots import PLOTS

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from {{ cookiecutter.package_name }} import kfold
 from {{ cookiecutter.package_name }}.commands import main
+from {{ cookiecutter.package_name }}.training import kfold
 
 from .browser import inked_share
 from .conftest import stopped_before
@@ -56,9 +56,16 @@ def test_a_cross_validation_predicts_every_non_test_sample_once_and_resumes_wher
     )
 
 
-def test_cross_validations_do_not_overwrite_each_other(data_args: list[str], isolated: Path) -> None:
+def test_cross_validations_do_not_overwrite_each_other(
+    data_args: list[str], isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     args = [*data_args, "--data.split.init_args.num_folds", "2", "--trainer.max_epochs", "1"]
-    first = main(["cv", *args])
-    second = main(["cv", *args])
-    assert (first, second) == (Path("runs/cv/version_0"), Path("runs/cv/version_1"))
-    assert (first / "summary.csv").is_file() and (second / "summary.csv").is_file()
+    with stopped_before(monkeypatch, kfold, "fold_1"):  # each fits its first fold: enough to overwrite
+        main(["cv", *args])
+    (first_record,) = isolated.glob("runs/cv/version_0/fold_0/**/run.yaml")
+    recorded = first_record.read_text()
+    with stopped_before(monkeypatch, kfold, "fold_1"):
+        main(["cv", *args])
+    assert len(list(isolated.glob("runs/cv/version_1/fold_0/**/run.yaml"))) == 1
+    assert sorted(path.name for path in (isolated / "runs/cv").iterdir()) == ["version_0", "version_1"]
+    assert first_record.read_text() == recorded

@@ -12,10 +12,10 @@ import torch
 from PIL import Image
 from torch.utils.data import Subset
 
-from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.data import ImageClassificationDataModule
-from {{ cookiecutter.package_name }}.data.class_folders import ImageFiles, list_images
 from {{ cookiecutter.package_name }}.data.digits import write_digits
+from {{ cookiecutter.package_name }}.data.task import ImageFiles, list_images
+from {{ cookiecutter.package_name }}.training.cli import main
 
 from .conftest import DefaultBuild, TrainedRun
 from .tiny_data import CLASS_COLOURS, IMAGES_PER_SPLIT

@@ -19,9 +19,9 @@ from safetensors.torch import load_file, save_file
 from torchvision import models
 
 from {{ cookiecutter.package_name }} import load_model
-from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.models import ImageClassifier
-from {{ cookiecutter.package_name }}.runs import run_dir
+from {{ cookiecutter.package_name }}.training.cli import main
+from {{ cookiecutter.package_name }}.training.runs import run_dir
 
 QUIET = ["--trainer.enable_progress_bar", "false"]
 # Large enough for a single image of a last batch: resnet18's last BatchNorm sees 2 x 2 pixels.

@@ -16,11 +16,11 @@ import torch
 from PIL import Image, ImageOps
 
 from {{ cookiecutter.package_name }} import load_model
-from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.data.class_folders import ImageFiles, list_images
+from {{ cookiecutter.package_name }}.checkpoint.export import export
 from {{ cookiecutter.package_name }}.data.images import read_image
-from {{ cookiecutter.package_name }}.export import export
-from {{ cookiecutter.package_name }}.runs import run_dir
+from {{ cookiecutter.package_name }}.data.task import ImageFiles, list_images
+from {{ cookiecutter.package_name }}.training.cli import main
+from {{ cookiecutter.package_name }}.training.runs import run_dir
 
 from .conftest import TrainedRun
 from .messy_images import HIDDEN_COLOUR, sixteen_bit, top_opaque_rgba, turned_photo, write_messy_images

@@ -13,7 +13,7 @@ from PIL import Image
 
 from .image_requests import bad_requests as bad_requests
 
-# What `plots.Plots` draws of the test split, besides the learning curves.
+# What `plots.callback.Plots` draws of the test split, besides the learning curves.
 TEST_FIGURES = ("confusion_matrix", "confusion_matrix_normalized", "per_class_scores", "roc_curves", "worst_images")
 CLASS_COLOURS = {"red": (200, 40, 40), "green": (40, 200, 40), "blue": (40, 40, 200)}
 IMAGES_PER_SPLIT = {"train": 8, "val": 4, "test": 4}

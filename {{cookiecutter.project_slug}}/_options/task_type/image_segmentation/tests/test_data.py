@@ -13,9 +13,9 @@ from PIL import Image
 from sklearn.utils.class_weight import compute_class_weight
 from torch.utils.data import Subset
 
-from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.data import ImageSegmentationDataModule, shapes
-from {{ cookiecutter.package_name }}.data.segmentation import SegmentationFiles, find_pairs, list_samples
+from {{ cookiecutter.package_name }}.data.task import SegmentationFiles, find_pairs, list_samples
+from {{ cookiecutter.package_name }}.training.cli import main
 
 from .conftest import DefaultBuild, TrainedRun
 from .tiny_data import CLASS_GREY, IGNORE_INDEX, IMAGE_SIZE, IMAGES_PER_SPLIT, NUM_CLASSES

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.runs import run_dir
+from {{ cookiecutter.package_name }}.training.cli import main
+from {{ cookiecutter.package_name }}.training.runs import run_dir
 
 from .conftest import TrainedRun
 from .tiny_data import NUM_CLASSES

@@ -12,8 +12,8 @@ import timm
 import torch
 
 from {{ cookiecutter.package_name }} import load_model
-from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.runs import run_dir
+from {{ cookiecutter.package_name }}.training.cli import main
+from {{ cookiecutter.package_name }}.training.runs import run_dir
 
 QUIET = ["--trainer.enable_progress_bar", "false"]
 ENCODER = ["--model.init_args.encoder", "timm/resnet18"]

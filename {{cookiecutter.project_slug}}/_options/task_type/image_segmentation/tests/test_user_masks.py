@@ -14,11 +14,11 @@ import pytest
 import torch
 from PIL import Image
 
-from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.data import ImageSegmentationDataModule, shapes, splits
-from {{ cookiecutter.package_name }}.data.segmentation import find_pairs
-from {{ cookiecutter.package_name }}.mask_figures import ABSENT, MaskFigures, class_colors
-from {{ cookiecutter.package_name }}.runs import run_dir
+from {{ cookiecutter.package_name }}.data.task import find_pairs
+from {{ cookiecutter.package_name }}.plots.mask_figures import ABSENT, MaskFigures, class_colors
+from {{ cookiecutter.package_name }}.training.cli import main
+from {{ cookiecutter.package_name }}.training.runs import run_dir
 
 # The data here are one folder of images and one of masks, as users' often are; the predefined split
 # needs train/, val/ and test/ folders above them, and its own tests (test_data.py) have them.

@@ -14,7 +14,7 @@ from PIL import Image
 
 from .image_requests import bad_requests as bad_requests
 
-# What `plots.Plots` draws of the test split, besides the learning curves.
+# What `plots.callback.Plots` draws of the test split, besides the learning curves.
 TEST_FIGURES = ("per_class_iou", "mask_overlays")
 NUM_CLASSES = 3  # background, bright squares, dark squares
 IGNORE_INDEX = 255

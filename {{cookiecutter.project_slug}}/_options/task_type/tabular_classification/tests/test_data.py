@@ -10,10 +10,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.data import TabularClassificationDataModule
 from {{ cookiecutter.package_name }}.data.bundled import write_bundled_csv
 from {{ cookiecutter.package_name }}.data.splitting import Split, SplitIndices
+from {{ cookiecutter.package_name }}.training.cli import main
 
 from .conftest import DefaultBuild, TrainedRun
 from .tiny_data import TARGET, tiny_frame

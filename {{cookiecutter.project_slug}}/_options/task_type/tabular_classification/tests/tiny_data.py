@@ -13,7 +13,7 @@ from {{ cookiecutter.package_name }}.data.bundled import wine_frame
 
 from .tiny_table import ID_COLUMN, first_rows, predict_inputs, refused_requests, with_gaps, write_table
 
-# What `plots.Plots` draws of the test split, besides the learning curves.
+# What `plots.callback.Plots` draws of the test split, besides the learning curves.
 TEST_FIGURES = ("confusion_matrix", "confusion_matrix_normalized", "per_class_scores", "roc_curves")
 ROWS_PER_CLASS = {"train": 8, "val": 3, "test": 3}
 TARGET = "target"

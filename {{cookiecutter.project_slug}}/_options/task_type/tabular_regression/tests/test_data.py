@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 import torch
 
-from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.data import TabularRegressionDataModule
 from {{ cookiecutter.package_name }}.data.bundled import write_bundled_csv
+from {{ cookiecutter.package_name }}.training.cli import main
 
 from .conftest import DefaultBuild
 from .tiny_data import TARGET, tiny_frame

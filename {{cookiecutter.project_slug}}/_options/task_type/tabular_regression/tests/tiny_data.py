@@ -13,7 +13,7 @@ from {{ cookiecutter.package_name }}.data.bundled import diabetes_frame
 
 from .tiny_table import ID_COLUMN, first_rows, predict_inputs, refused_requests, with_gaps, write_table
 
-# What `plots.Plots` draws of the test split, besides the learning curves.
+# What `plots.callback.Plots` draws of the test split, besides the learning curves.
 TEST_FIGURES = ("predicted_vs_true", "residuals")
 ROWS_PER_SPLIT = {"train": 40, "val": 10, "test": 10}
 TARGET = "target"

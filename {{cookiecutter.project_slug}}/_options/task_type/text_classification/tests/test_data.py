@@ -15,12 +15,12 @@ import torch
 from tokenizers import Tokenizer
 from torch.utils.data import Subset
 
-from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.data import TextClassificationDataModule, text
+from {{ cookiecutter.package_name }}.data import TextClassificationDataModule, task
 from {{ cookiecutter.package_name }}.data.corpus import TOPICS, write_corpus
 from {{ cookiecutter.package_name }}.data.splitting import Split, SplitIndices
-from {{ cookiecutter.package_name }}.data.text import list_samples, read_texts, text_id
+from {{ cookiecutter.package_name }}.data.task import list_samples, read_texts, text_id
 from {{ cookiecutter.package_name }}.data.tokens import TokenizedTexts, token_ids, tokenize
+from {{ cookiecutter.package_name }}.training.cli import main
 
 from .tiny_data import CLASS_PHRASES, PREDICT_TEXTS, SAMPLES_PER_SPLIT
 
@@ -164,8 +164,8 @@ def test_texts_are_tokenized_once_and_again_when_the_file_or_the_tokenizer_chang
     path = write_lines(tmp_path / "data.csv", ["text,label", "a b,x", "c d,y", "a c,x", "b d,y", "a d,x", "b c,y"])
     calls = Counter()
     for name in ("tokenize", "train_tokenizer"):
-        function = getattr(text, name)
-        monkeypatch.setattr(text, name, lambda *args, f=function, n=name: calls.update([n]) or f(*args))
+        function = getattr(task, name)
+        monkeypatch.setattr(task, name, lambda *args, f=function, n=name: calls.update([n]) or f(*args))
 
     def tokenized(cache_dir: Path | None = tmp_path / "cache", **settings: int) -> TokenizedTexts:
         split = FixedSplit(train=4, val=1)

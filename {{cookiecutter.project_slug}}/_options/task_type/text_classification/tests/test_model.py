@@ -13,10 +13,10 @@ from sklearn.metrics import f1_score
 from tokenizers import Tokenizer
 
 from {{ cookiecutter.package_name }} import load_model
-from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.data.tokens import train_tokenizer
 from {{ cookiecutter.package_name }}.models import TextClassifier
 from {{ cookiecutter.package_name }}.models.encoders import ENCODERS, build_encoder
+from {{ cookiecutter.package_name }}.training.cli import main
 
 CLASSES = ["a", "b", "c", "d"]
 SPLITS = ("train",) * 5 + ("val", "test")  # a split column's values, for the predefined strategy

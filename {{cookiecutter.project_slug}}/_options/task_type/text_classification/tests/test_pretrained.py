@@ -15,8 +15,8 @@ from tokenizers import Tokenizer
 from transformers import BertModel
 
 from {{ cookiecutter.package_name }} import load_model
-from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.runs import run_dir
+from {{ cookiecutter.package_name }}.training.cli import main
+from {{ cookiecutter.package_name }}.training.runs import run_dir
 
 from .tiny_data import CLASS_PHRASES, MARK, save_tiny_bert, write_tiny_dataset
 

@@ -9,10 +9,10 @@ import pytest
 from tokenizers import Tokenizer
 
 from {{ cookiecutter.package_name }} import load_model
-from {{ cookiecutter.package_name }}.cli import main
-from {{ cookiecutter.package_name }}.data.text import text_id
+from {{ cookiecutter.package_name }}.data.task import text_id
 from {{ cookiecutter.package_name }}.data.tokens import train_tokenizer
-from {{ cookiecutter.package_name }}.runs import run_dir
+from {{ cookiecutter.package_name }}.training.cli import main
+from {{ cookiecutter.package_name }}.training.runs import run_dir
 
 from .conftest import TrainedRun
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from tokenizers import Encoding, Tokenizer
 
-from {{ cookiecutter.package_name }}.cli import main
 from {{ cookiecutter.package_name }}.data import TextClassificationDataModule
+from {{ cookiecutter.package_name }}.training.cli import main
 
 from .tiny_data import FILE_NAME, bert_words, save_tiny_bert, write_tiny_dataset
 

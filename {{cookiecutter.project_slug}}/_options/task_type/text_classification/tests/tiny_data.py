@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-# What `plots.Plots` draws of the test split, besides the learning curves.
+# What `plots.callback.Plots` draws of the test split, besides the learning curves.
 TEST_FIGURES = ("confusion_matrix", "confusion_matrix_normalized", "per_class_scores", "roc_curves")
 CLASS_PHRASES = {
     "astronomy": ["the telescope saw a comet", "the moon rose over the hills", "a star exploded far away"],

@@ -1,6 +1,6 @@
 """Image classification data: class folders of images, split by the configured strategy."""
 
-from .class_folders import ImageClassificationDataModule
+from .task import ImageClassificationDataModule
 
 # What the data module fits or sets that the model receives when both are instantiated, and that
 # its checkpoint keeps: the classes in output order, their loss weights, the image size.

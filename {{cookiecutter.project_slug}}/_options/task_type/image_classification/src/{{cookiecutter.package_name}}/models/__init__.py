@@ -1,5 +1,5 @@
 """Image classification models."""
 
-from .classifier import ImageClassifier
+from .task import ImageClassifier
 
 __all__ = ["ImageClassifier"]

@@ -1,6 +1,6 @@
 """Image segmentation data: images with masks of class indices, split by the configured strategy."""
 
-from .segmentation import ImageSegmentationDataModule
+from .task import ImageSegmentationDataModule
 
 # What the data module fits or sets that the model receives when both are instantiated, and that
 # its checkpoint keeps: the classes in output order, their loss weights, the mask value of

@@ -1,5 +1,5 @@
 """Image segmentation models."""
 
-from .segmenter import SegmentationModel
+from .task import SegmentationModel
 
 __all__ = ["SegmentationModel"]

@@ -1,7 +1,7 @@
 """Tabular classification data: a CSV file with a class column, split by the configured strategy."""
 
-from .classification import TabularClassificationDataModule
 from .tabular import FEATURE_ENCODING
+from .task import TabularClassificationDataModule
 
 # What the data module fits on the training rows that the model receives when both are instantiated,
 # and that its checkpoint keeps: how a row becomes its inputs, the classes in output order, their loss weights.

@@ -1,5 +1,5 @@
 """Tabular classification models."""
 
-from .classifier import TabularClassifier
+from .task import TabularClassifier
 
 __all__ = ["TabularClassifier"]

@@ -1,5 +1,5 @@
 """Tabular regression models."""
 
-from .regressor import TabularRegressor
+from .task import TabularRegressor
 
 __all__ = ["TabularRegressor"]

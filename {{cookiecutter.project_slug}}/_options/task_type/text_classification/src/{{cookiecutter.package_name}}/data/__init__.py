@@ -1,6 +1,6 @@
 """Text classification data: a CSV, TSV or JSON Lines file of texts and labels, split by the configured strategy."""
 
-from .text import TextClassificationDataModule
+from .task import TextClassificationDataModule
 
 # What the data module fits or sets that the model receives when both are instantiated, and that
 # its checkpoint keeps: the tokenizer learnt from the training split (as JSON), the size of the

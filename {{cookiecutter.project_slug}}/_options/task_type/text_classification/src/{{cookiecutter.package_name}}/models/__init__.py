@@ -1,5 +1,5 @@
 """Text classification models."""
 
-from .text import TextClassifier
+from .task import TextClassifier
 
 __all__ = ["TextClassifier"]
