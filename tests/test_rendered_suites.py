@@ -44,7 +44,9 @@ def bake_and_run(cookies, variant: dict[str, str], tmp_path: Path, *pytest_args:
     result = cookies.bake(extra_context=variant)
     assert result.exit_code == 0, result.exception
     python = install(result.project_path, tmp_path)
-    run_suite(python, result.project_path, tmp_path / "home", *pytest_args)
+    # In one process: this suite runs beside others (`pytest -n 2` here). The suite of
+    # test_floor_versions.py runs on the rendered project's own `-n auto`.
+    run_suite(python, result.project_path, tmp_path / "home", "-n", "0", *pytest_args)
 
 
 # The options whose folders bring the task's own tests: they test the task's code, whatever the split

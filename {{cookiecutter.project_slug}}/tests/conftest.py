@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -10,8 +11,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+import torch
 from lightning.pytorch.cli import LightningCLI
 
+from {{ cookiecutter.package_name }}.data.datamodule import available_cores
 from {{ cookiecutter.package_name }}.training.cli import main
 from {{ cookiecutter.package_name }}.training.runs import run_dir
 
@@ -21,6 +24,28 @@ OFFLINE_ENV = {"WANDB_MODE": "offline", "WANDB_SILENT": "true", "MLFLOW_ENABLE_A
 # Set as the loggers' keys during the real run: no file of the run may hold it.
 FAKE_SECRET = "not-a-real-key-0123456789abcdef0123456789abcdef"
 SECRET_ENV = {"WANDB_API_KEY": FAKE_SECRET, "MLFLOW_TRACKING_PASSWORD": FAKE_SECRET}
+
+
+# Processes of `-n auto` for the quick tests: each builds the session's fixtures (a short fit) once,
+# so more would spend more on them than they save.
+MAX_TEST_PROCESSES = 4
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """The processes of `-n auto`: one per core up to MAX_TEST_PROCESSES; none (the tests in this
+    process) where the selection takes slow or GPU tests, which start processes or use a device of their own."""
+    expression = config.option.markexpr
+    if any(marker in expression and f"not {marker}" not in expression for marker in ("slow", "kill", "gpu")):
+        return 0
+    cores = available_cores()
+    return min(cores, MAX_TEST_PROCESSES) if cores > 1 else 0
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """In each process of `-n`, torch's share of the cores: more threads than cores slow every process down."""
+    workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
+    if workers:
+        torch.set_num_threads(max(1, available_cores() // int(workers)))
 
 
 @pytest.fixture(autouse=True)

@@ -63,11 +63,11 @@ def test_runs_never_share_a_folder_and_a_resumed_run_goes_on_in_its_own(data_arg
     assert [row["epoch"] for row in last["callbacks"]["Plots"]["history"]] == [0, 1]
 
 
-def test_the_learning_rate_schedule_spans_the_run(data_args: list[str]) -> None:
-    cli = main(["fit", *data_args, *SHORT_FIT, "--trainer.max_epochs", "3"])
-    schedule = cli.trainer.lr_scheduler_configs[0].scheduler
-    assert schedule.T_max == cli.trainer.estimated_stepping_batches == cli.trainer.global_step
-    # The cosine has reached its end when the run ends: 3 epochs, not the 20 of the config.
+def test_the_learning_rate_schedule_spans_the_run(trained_run: TrainedRun) -> None:
+    trainer = trained_run.cli.trainer
+    schedule = trainer.lr_scheduler_configs[0].scheduler
+    assert schedule.T_max == trainer.estimated_stepping_batches == trainer.global_step
+    # The cosine has reached its end when the run ends: 2 epochs, not the 20 of the config.
     assert schedule.get_last_lr()[0] == pytest.approx(0.0, abs=1e-9)
 
 

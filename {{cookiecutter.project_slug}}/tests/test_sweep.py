@@ -45,7 +45,7 @@ def stored_study(study: str = "default") -> optuna.Study:
 
 
 def test_a_study_ends_with_its_trials_best_config_and_plots(data_args: list[str]) -> None:
-    study = main(["sweep", "--n_trials", "3", *data_args, *SHORT_TRIALS])
+    study = main(["sweep", "--n_trials", "3", *data_args, "--trainer.max_epochs", "1", *SHORT_TRIALS[2:]])
     trials = read_trials()
     assert [row["state"] for row in trials] == ["COMPLETE"] * 3
     runs = [Path(row["run"]) for row in trials]

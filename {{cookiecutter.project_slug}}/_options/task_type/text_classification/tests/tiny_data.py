@@ -19,6 +19,8 @@ CLASS_PHRASES = {
 }
 SAMPLES_PER_SPLIT = {"train": 8, "val": 4, "test": 4}
 FILE_NAME = "texts.csv"
+# The bigram table for a few dozen texts: the default's 65,536 rows would put 50 MB in every checkpoint of the tests.
+TINY_BIGRAM_BUCKETS = 256
 TAG_LETTERS = "bcdfghjk"
 
 
@@ -83,7 +85,7 @@ def write_tiny_dataset(root: Path) -> list[str]:
         writer = csv.DictWriter(file, fieldnames=["text", "label", "split"])
         writer.writeheader()
         writer.writerows(rows)
-    return ["--data.data_path", str(path)]
+    return ["--data.data_path", str(path), "--model.init_args.bigram_buckets", str(TINY_BIGRAM_BUCKETS)]
 
 
 # Unseen words, punctuation, accents, an emoji, a line break, and a text of more tokens than
