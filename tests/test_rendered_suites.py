@@ -1,10 +1,16 @@
-"""Each rendered project's own test suite passes, against a non-editable install of the project:
-by default for a covering set of variants (every pair of option values at least once), for every
-valid variant with --all-variants; its slow, multi-process tests (resume after SIGKILL, SLURM
-requeue, DDP, sweep workers, export, serve over HTTP, the README's snippets) and the tests of its checkpoint as a
-deployed model, which depend on the task alone, for one variant of each task. The slow tests that
-kill a run and resume it depend on the logger too: they run for every logger value, those that the
-task variants lack with the suite of one covering variant each."""
+"""Each rendered project's own test suite passes, against a non-editable install of the project.
+
+By default for a covering set of variants, in which every pair of option values is at least once:
+every quick test runs with every value of every option (the suites of full_suite_variants, with those
+of test_floor_versions.py and test_cruft.py), and every pair of values runs one real run and the tests
+that read it, with the tests its split's and logger's folders bring (the other covering variants).
+With --all-variants, every valid variant runs every quick test.
+
+The slow, multi-process tests (resume after SIGKILL, SLURM requeue, DDP, sweep workers, export, serve
+over HTTP, the README's snippets) and the tests of a checkpoint as a deployed model, which depend on
+the task alone, run for one variant of each task. The slow tests that kill a run and resume it depend
+on the logger too: they run for every logger value, those that the task variants lack with the suite
+of one covering variant each."""
 
 from __future__ import annotations
 
@@ -14,10 +20,14 @@ import pytest
 
 from .rendered import install, run_suite
 from .variants import (
+    CRUFT_VARIANT,
+    FLOOR_VARIANT,
     KILL_MARKER,
+    OPTION_KEYS,
     TEMPLATE_CONTEXT,
     covering_variants,
     default_answers,
+    full_suite_variants,
     kill_variants,
     one_variant_per_task,
     own_test_files,
@@ -50,20 +60,38 @@ def bake_and_run(cookies, variant: dict[str, str], tmp_path: Path, *pytest_args:
 
 
 # The options whose folders bring the task's own tests: they test the task's code, whatever the split
-# and the logger, and run in one suite of each task (the first covering variant of the task).
+# and the logger, and run in the suites that run every quick test.
 TASK_OPTIONS = ("task_type", "capability")
+# The options whose folders bring the tests of what a pair of values does together (how the task's
+# samples are split, what its run records in the logger): they run in every suite.
+PAIR_OPTIONS = ("split_strategy", "logger")
+# The rendered conftest's marker of the tests that read the session's run: the task, the split and the
+# logger of the variant at work in one real run.
+SHARED_RUN_MARKER = "shared_run"
 
 
 @pytest.mark.rendered_suite
-def test_rendered_suite_passes(cookies, suite_variant: dict[str, str], tmp_path: Path) -> None:
-    selection = ["-m", "not slow and not gpu and not deploy"]
-    if suite_variant in kill_variants():
-        selection[1] = f"({selection[1]}) or {KILL_MARKER}"
-    if suite_variant["task_type"] != TEMPLATE_CONTEXT["task_type"][0]:
-        selection += ["-k", f"not ({' or '.join(SHARED_QUICK_TESTS)})"]
-    if suite_variant not in one_variant_per_task(covering_variants(valid_variants())):
-        answers = default_answers(**suite_variant)
+def test_rendered_suite_passes(
+    cookies, suite_variant: dict[str, str], request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Every quick test for the variants of full_suite_variants (every variant with --all-variants);
+    for the other covering variants, the tests of the pairs of values they are there to cover: those
+    that read the session's run and those that their split's and logger's folders bring."""
+    answers = default_answers(**suite_variant)
+    kill = suite_variant in kill_variants()
+    selection = ["-m", f"(not slow and not gpu and not deploy){f' or {KILL_MARKER}' if kill else ''}"]
+    if request.config.getoption("--all-variants") or suite_variant in full_suite_variants(
+        covering_variants(valid_variants())
+    ):
+        if suite_variant["task_type"] != TEMPLATE_CONTEXT["task_type"][0]:
+            selection += ["-k", f"not ({' or '.join(SHARED_QUICK_TESTS)})"]
+    else:
         selection += [f"--ignore={path}" for path in own_test_files(answers, TASK_OPTIONS)]
+        # -k matches the names of markers and of test files: the marked tests and the pair options' files.
+        keywords = [SHARED_RUN_MARKER, *(Path(path).name for path in own_test_files(answers, PAIR_OPTIONS))]
+        if kill:
+            keywords.append(KILL_MARKER)
+        selection += ["-k", " or ".join(keywords)]
     bake_and_run(cookies, suite_variant, tmp_path, *selection)
 
 
@@ -81,3 +109,10 @@ def test_every_logger_value_runs_the_kill_tests_in_one_suite() -> None:
     loggers = {variant["logger"] for variant in one_variant_per_task(valid_variants())}
     loggers = [*loggers, *(variant["logger"] for variant in kill_variants())]
     assert sorted(loggers) == sorted(TEMPLATE_CONTEXT["logger"])
+
+
+def test_every_value_of_every_option_runs_every_quick_test() -> None:
+    """In the suites of full_suite_variants or in those of the floor-versions and cruft tests."""
+    variants = [*full_suite_variants(covering_variants(valid_variants())), FLOOR_VARIANT, CRUFT_VARIANT]
+    for key in OPTION_KEYS:
+        assert {variant[key] for variant in variants} == set(TEMPLATE_CONTEXT[key]), key

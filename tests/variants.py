@@ -92,6 +92,29 @@ def covering_variants(variants: list[dict[str, str]]) -> list[dict[str, str]]:
     return chosen
 
 
+def option_values(variant: dict[str, str]) -> set[tuple[str, str]]:
+    return {(key, variant[key]) for key in OPTION_KEYS}
+
+
+def full_suite_variants(covering: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The covering variants whose suites run every quick test: one of each task type that the
+    suites of FLOOR_VARIANT and CRUFT_VARIANT (which run every quick test too) lack, each chosen for
+    the values of the other options those suites lack, so that every value of every option runs
+    every quick test. The other covering variants run the tests of the pairs of values they cover."""
+    done = option_values(FLOOR_VARIANT) | option_values(CRUFT_VARIANT)
+    chosen = []
+    for task in TEMPLATE_CONTEXT["task_type"]:
+        if ("task_type", task) in done:
+            continue
+        best = max(
+            (variant for variant in covering if variant["task_type"] == task),
+            key=lambda variant: len(option_values(variant) - done),
+        )
+        chosen.append(best)
+        done |= option_values(best)
+    return chosen
+
+
 def own_test_files(answers: dict, options: tuple[str, ...], root: Path = ROOT) -> list[str]:
     """The test files (`tests/test_*.py`, not their helpers) that the folders of `options` (names of
     `_options`' folders: `task_type`, `capability`, ...) chosen for `answers` bring, by the

@@ -48,6 +48,16 @@ def pytest_configure(config: pytest.Config) -> None:
         torch.set_num_threads(max(1, available_cores() // int(workers)))
 
 
+# The tests that read the session's run (`trained_run`) carry this marker: `pytest -m shared_run`
+# checks a change on one real run.
+SHARED_RUN_MARKER = "shared_run"
+
+
+def pytest_itemcollected(item: pytest.Item) -> None:
+    if "trained_run" in getattr(item, "fixturenames", ()):
+        item.add_marker(SHARED_RUN_MARKER)
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run every test in its own folder (runs/ and data/ land there), offline."""
