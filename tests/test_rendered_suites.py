@@ -39,6 +39,7 @@ from .variants import (
 SHARED_MACHINERY_TESTS = (
     "test_the_command_runs_from_any_folder_with_its_packaged_configs",
     "test_a_failure_of_one_process_ends_the_whole_job",
+    "test_two_nodes_started_by_torchrun_train_as_one_job_and_resume",
     "test_slurm_requeue_checkpoints_requeues_and_the_requeued_job_goes_on",
     "test_failed_and_pruned_trials_are_recorded_and_the_study_goes_on",
     "test_two_workers_share_one_study",

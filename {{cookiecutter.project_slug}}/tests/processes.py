@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -26,25 +27,45 @@ def plugin(class_name: str, **init_args: object) -> str:
     return json.dumps({"class_path": f"{__name__}.{class_name}", "init_args": init_args})
 
 
-def run_cli(
-    args: list[str], cwd: Path, timeout: float, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run `python -m {{ cookiecutter.package_name }} <args>` (the installed package) in `cwd`,
-    with `env` added to this process's environment; on timeout, kill it and every process it
-    started (a distributed run's other ranks) and fail."""
+def start_cli(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None, launcher: list[str] | None = None
+) -> subprocess.Popen[str]:
+    """Start `python -m {{ cookiecutter.package_name }} <args>` (the installed package) in `cwd`, with
+    `env` added to this process's environment, in a process group of its own; with `launcher` (a
+    module and its options, such as torchrun's), as that module's `-m` argument."""
     path = [str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]
     env = os.environ | (env or {}) | {"PYTHONPATH": os.pathsep.join(filter(None, path))}
-    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", *args]
-    with subprocess.Popen(
+    command = [sys.executable, *(["-m", *launcher] if launcher else []), "-m", "{{ cookiecutter.package_name }}", *args]
+    return subprocess.Popen(
         command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-    ) as process:
+    )
+
+
+def finished(process: subprocess.Popen[str], timeout: float) -> subprocess.CompletedProcess[str]:
+    """Wait for a process of `start_cli`; on timeout, kill it and every process it started (a
+    distributed run's other ranks) and fail."""
+    with process:
         try:
             output, _ = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             output, _ = process.communicate()
-            raise AssertionError(f"{' '.join(command)} ran over {timeout} s:\n{output[-5000:]}") from None
-    return subprocess.CompletedProcess(command, process.returncode, output)
+            raise AssertionError(f"{' '.join(process.args)} ran over {timeout} s:\n{output[-5000:]}") from None
+    return subprocess.CompletedProcess(process.args, process.returncode, output)
+
+
+def run_cli(
+    args: list[str], cwd: Path, timeout: float, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m {{ cookiecutter.package_name }} <args>` in `cwd` as `start_cli` does, and wait as `finished` does."""
+    return finished(start_cli(args, cwd, env), timeout)
+
+
+def free_port() -> int:
+    """A TCP port of the loopback that no process listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def write_record(folder: str, name: str, record: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""`fit` on two CPU processes with DDP (gloo), as on two GPUs or two machines."""
+"""`fit` on two CPU processes with DDP (gloo), as on two GPUs, and as two machines started by torchrun."""
 
 from __future__ import annotations
 
@@ -7,10 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
 from {{ cookiecutter.package_name }}.training.cli import main
 
-from .processes import plugin, run_cli
+from .processes import finished, free_port, plugin, run_cli, start_cli
 
 pytestmark = pytest.mark.slow
 
@@ -100,3 +101,50 @@ def test_a_failure_of_one_process_ends_the_whole_job(data_args: list[str], tmp_p
     # Not left waiting for the failed process in a collective until the 30-minute timeout.
     assert elapsed < 60, f"the job took {elapsed:.0f} s to end after one process failed"
     assert not list(tmp_path.rglob("interrupted.ckpt")), "a save would need the failed process"
+
+
+# Two machines of one process each, as the README's multi-node commands start them.
+TWO_NODES = [
+    "--trainer.accelerator=cpu",
+    "--trainer.num_nodes=2",
+    "--trainer.devices=1",
+    "--trainer.strategy=ddp",
+    "--trainer.enable_progress_bar=false",
+]
+
+
+def two_node_job(args: list[str], cwd: Path) -> None:
+    """`fit <args>` as a job of two nodes, each started by its own torchrun (`torch.distributed.run`)
+    with its node rank, as on two machines that share `cwd` as their file system; both must succeed."""
+    port = free_port()
+    torchrun = ["torch.distributed.run", "--nnodes=2", "--nproc-per-node=1", "--master-addr=127.0.0.1"]
+    nodes = [
+        start_cli(["fit", *args, *TWO_NODES], cwd, launcher=[*torchrun, f"--master-port={port}", f"--node-rank={rank}"])
+        for rank in (0, 1)
+    ]
+    for node in [finished(node, timeout=300) for node in nodes]:
+        assert node.returncode == 0, node.stdout[-5000:]
+
+
+def test_two_nodes_started_by_torchrun_train_as_one_job_and_resume(data_args: list[str], tmp_path: Path) -> None:
+    probe = plugin("DistributedProbe", folder=str(tmp_path / "probe"))
+    two_node_job([*data_args, "--trainer.max_epochs=1", f"--trainer.callbacks+={probe}"], tmp_path)
+    fits = records(tmp_path / "probe", "fit-rank*.json")
+    assert [fit["world_size"] for fit in fits] == [2, 2]
+    assert fits[0]["split"] == fits[1]["split"], "the nodes trained on different splits"
+    # One run folder, one set of checkpoints: the second node wrote none of its own.
+    checkpoint_dir = Path(fits[0]["checkpoint_dir"])
+    assert fits[1]["checkpoint_dir"] == fits[0]["checkpoint_dir"]
+    assert sorted(path.relative_to(tmp_path) for path in tmp_path.rglob("*.ckpt")) == [
+        checkpoint_dir / "best.ckpt",
+        checkpoint_dir / "last.ckpt",
+    ]
+    assert [path.parent for path in tmp_path.glob("runs/**/config.yaml")] == [tmp_path / checkpoint_dir.parent]
+
+    # Both nodes resume the run from its last checkpoint, in its folder.
+    probe = plugin("DistributedProbe", folder=str(tmp_path / "resumed"))
+    two_node_job([*data_args, "--trainer.max_epochs=2", "--ckpt_path=last", f"--trainer.callbacks+={probe}"], tmp_path)
+    resumed = records(tmp_path / "resumed", "fit-rank*.json")
+    assert [fit["checkpoint_dir"] for fit in resumed] == [str(checkpoint_dir)] * 2
+    assert resumed[0]["split"] == fits[0]["split"]
+    assert torch.load(tmp_path / checkpoint_dir / "last.ckpt", weights_only=True)["epoch"] == 1

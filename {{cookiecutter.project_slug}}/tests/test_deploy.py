@@ -32,6 +32,7 @@ from {{ cookiecutter.package_name }}.commands import main
 from {{ cookiecutter.package_name }}.training.runs import run_dir
 
 from .conftest import TrainedRun, assert_close_predictions, predicted_numbers
+from .processes import free_port
 from .tiny_data import bad_requests, same_prediction, write_predict_inputs, write_tiny_dataset
 
 pytestmark = pytest.mark.deploy
@@ -104,12 +105,6 @@ def test_the_onnx_export_agrees_with_the_checkpoint(trained_run: TrainedRun, tmp
         batch = model.collate([model.read_input(sources[i % len(sources)]) for i in range(batch_size)])
         exported = session.run(None, {name: batch[name].numpy() for name in model.input_names})[0]
         np.testing.assert_allclose(exported, model.infer_batch(batch).numpy(), rtol=1e-3, atol=1e-5)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def post(port: int, body: bytes, content_type: str | None = "application/json") -> tuple[int, Any]:
