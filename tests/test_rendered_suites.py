@@ -42,6 +42,7 @@ SHARED_MACHINERY_TESTS = (
     "test_two_nodes_started_by_torchrun_train_as_one_job_and_resume",
     "test_slurm_requeue_checkpoints_requeues_and_the_requeued_job_goes_on",
     "test_failed_and_pruned_trials_are_recorded_and_the_study_goes_on",
+    "test_workers_count_and_start_trials_in_turn",
     "test_two_workers_share_one_study",
     "test_a_sweep_killed_mid_trial_goes_on_when_started_again",
 )

@@ -8,7 +8,10 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import optuna
@@ -21,7 +24,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from {{ cookiecutter.package_name }}.commands import main
 from {{ cookiecutter.package_name }}.training.runs import find_checkpoint, run_dir
+from {{ cookiecutter.package_name }}.training.sweep import TrialStarts
 
+from .postgres import throwaway_server
 from .processes import PROJECT_ROOT
 
 SHORT_TRIALS = ["--trainer.max_epochs", "2", "--trainer.enable_progress_bar", "false"]
@@ -130,22 +135,52 @@ def start_worker(args: list[str], cwd: Path) -> subprocess.Popen[str]:
     )
 
 
+@pytest.fixture(scope="module")
+def postgres() -> Iterator[str]:
+    with throwaway_server() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
+def storage(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A study's storage: SQLite, as a sweep makes it by default, or a PostgreSQL server's."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'study.db'}"
+    return request.getfixturevalue("postgres")
+
+
+def test_workers_count_and_start_trials_in_turn(storage: str) -> None:
+    study = optuna.create_study(storage=storage, study_name=f"turns-{uuid.uuid4().hex}")
+    first, second = (TrialStarts(storage, study.study_name, n_trials=2) for _ in range(2))
+    with first, second:
+        assert first.counted(study) == 0
+        counts = []
+        other = threading.Thread(target=lambda: counts.append(second.counted(study)))
+        other.start()
+        other.join(timeout=2)
+        assert other.is_alive(), "the second worker counted while the first was starting its trial"
+        study.ask()
+        first.give_back()
+        other.join(timeout=60)
+        assert counts == [1], "the second worker did not count the trial the first started"
+
+
 @pytest.mark.slow
-def test_two_workers_share_one_study(data_args: list[str], tmp_path: Path) -> None:
-    workers = [start_worker(["--n_trials", "4", *data_args, *SHORT_TRIALS], tmp_path) for _ in range(2)]
+def test_two_workers_share_one_study(data_args: list[str], storage: str, tmp_path: Path) -> None:
+    study_name = f"shared-{uuid.uuid4().hex}"
+    args = ["--n_trials", "4", "--study_name", study_name, "--storage", storage, *data_args, *SHORT_TRIALS]
+    workers = [start_worker(args, tmp_path) for _ in range(2)]
     outputs = [worker.communicate(timeout=600)[0] for worker in workers]
     for worker, output in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, output[-5000:]
-    trials = stored_study().trials
-    finished = [trial for trial in trials if trial.state.is_finished()]
-    # Each worker stops once the study has 4: the other may be finishing one more.
-    assert 4 <= len(finished) <= 5
-    assert all(trial.state == TrialState.COMPLETE for trial in finished)
-    assert len({trial.number for trial in trials}) == len(trials)
+    trials = optuna.load_study(study_name=study_name, storage=storage).trials
+    # Each worker counts the trials and starts one in its turn: 4 in all, whichever worker ran them.
+    assert [trial.state for trial in trials] == [TrialState.COMPLETE] * 4
+    assert [trial.number for trial in trials] == [0, 1, 2, 3]
     # The workers share a seed: each still draws trials of its own.
-    assert len({json.dumps(trial.params, sort_keys=True) for trial in finished}) == len(finished)
-    assert len({trial.user_attrs["run"] for trial in finished}) == len(finished), "trials shared a run folder"
-    assert all(any(f"Trial {trial.number} finished" in output for output in outputs) for trial in finished)
+    assert len({json.dumps(trial.params, sort_keys=True) for trial in trials}) == 4
+    assert len({trial.user_attrs["run"] for trial in trials}) == 4, "trials shared a run folder"
+    assert all(any(f"Trial {trial.number} finished" in output for output in outputs) for trial in trials)
 
 
 @pytest.mark.slow

@@ -23,13 +23,14 @@ from pathlib import Path
 from typing import Any, Literal
 
 import optuna
+import sqlalchemy
 import yaml
+from filelock import FileLock
 from jsonargparse import ActionConfigFile, ArgumentParser
 from lightning.pytorch import Callback, LightningModule, Trainer
 from optuna.pruners import BasePruner
 from optuna.samplers import BaseSampler
-from optuna.study import MaxTrialsCallback
-from optuna.trial import TrialState
+from optuna.trial import FrozenTrial, TrialState
 from optuna_integration import PyTorchLightningPruningCallback
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -41,6 +42,12 @@ FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 # heartbeat is overdue); counting only finished ones, workers would start more than n_trials together.
 COUNTED = (*FINISHED, TrialState.RUNNING)
 SUGGEST = {"float": "suggest_float", "int": "suggest_int", "categorical": "suggest_categorical"}
+# Statements that take and give back a lock of the database server, held by the connection: a worker
+# that dies gives it back. A SQLite study's workers share a machine and lock a file beside it.
+SERVER_LOCKS = {
+    "postgresql": ("SELECT pg_advisory_lock(hashtext(:name))", "SELECT pg_advisory_unlock(hashtext(:name))"),
+    "mysql": ("SELECT GET_LOCK(:name, -1)", "SELECT RELEASE_LOCK(:name)"),
+}
 # A trial's run writes a heartbeat this often; one silent for the grace period (a killed sweep's) is marked failed.
 HEARTBEAT_SECONDS = 10
 
@@ -81,6 +88,64 @@ class TrialRecord(Callback):
             self.best = value
 
 
+class TrialStarts:
+    """The workers of a study take turns to count its trials and start the next one. The lock is held
+    from the count until the trial has started (its row is in the storage): without it, two workers
+    that both count n_trials - 1 would both start one. A context: the lock is given back at its end."""
+
+    def __init__(self, storage: str, study_name: str, n_trials: int) -> None:
+        self.n_trials = n_trials
+        self.held = False
+        self.file: FileLock | None = None
+        self.connection: sqlalchemy.Connection | None = None
+        if storage.startswith("sqlite:///"):
+            self.file = FileLock(f"{storage.removeprefix('sqlite:///')}.{study_name}.lock")
+            return
+        dialect = sqlalchemy.make_url(storage).get_backend_name()
+        if dialect not in SERVER_LOCKS:
+            raise ValueError(f"--storage {storage}: workers share a study on SQLite, PostgreSQL or MySQL.")
+        self.connection = sqlalchemy.create_engine(storage).connect()
+        self.take_statement, self.give_statement = (sqlalchemy.text(sql) for sql in SERVER_LOCKS[dialect])
+        self.lock_name = {"name": f"optuna-study-{study_name}"}
+
+    def take(self) -> None:
+        if self.held:
+            return
+        if self.file is not None:
+            self.file.acquire()
+        else:
+            self.connection.execute(self.take_statement, self.lock_name)
+        self.held = True
+
+    def give_back(self) -> None:
+        if not self.held:
+            return
+        if self.file is not None:
+            self.file.release()
+        else:
+            self.connection.execute(self.give_statement, self.lock_name)
+        self.held = False
+
+    def counted(self, study: optuna.Study) -> int:
+        """The study's trials that count towards n_trials, the lock taken (and kept)."""
+        self.take()
+        return len(study.get_trials(deepcopy=False, states=COUNTED))
+
+    def __call__(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        """After each trial (an Optuna callback): stop the study once it has n_trials, or go on to start
+        the next one with the lock held."""
+        if self.counted(study) >= self.n_trials:
+            study.stop()
+
+    def __enter__(self) -> TrialStarts:
+        return self
+
+    def __exit__(self, *exception: object) -> None:
+        self.give_back()
+        if self.connection is not None:
+            self.connection.close()
+
+
 def sweep(
     parameters: dict[str, dict[str, Any]],
     n_trials: int = 20,
@@ -103,8 +168,9 @@ def sweep(
             earlier sweeps and of other workers of the same study: each worker stops at that total.
         timeout: Seconds after which this worker starts no new trial.
         study_name: The study, and its folder `<runs>/sweeps/<study_name>/`; an existing study goes on.
-        storage: An Optuna storage URL shared by every worker (postgresql://..., mysql://...);
-            null: SQLite in the study's folder.
+        storage: An Optuna storage URL shared by every worker, on any machine: PostgreSQL
+            (`postgresql+psycopg://user:password@host/database`, with `pip install .[postgres]`) or
+            MySQL; null: SQLite in the study's folder, for the workers of one machine.
         metric: A validation metric (`val/acc`, `val/loss`, ...) or `train/loss`; null: the metric the
             best checkpoint watches.
         direction: maximize or minimize the metric; null: as its torchmetrics metric says (losses: minimize).
@@ -131,8 +197,9 @@ def sweep(
     maximize = direction == "maximize" if direction else logged[metric]
     folder = Path(probe.trainer.default_root_dir) / "sweeps" / study_name
     folder.mkdir(parents=True, exist_ok=True)
+    storage = storage or f"sqlite:///{folder / 'study.db'}"
     study = optuna.create_study(
-        storage=open_storage(storage or f"sqlite:///{folder / 'study.db'}"),
+        storage=open_storage(storage),
         study_name=study_name,
         direction="maximize" if maximize else "minimize",
         sampler=sampler,
@@ -141,8 +208,10 @@ def sweep(
     )
 
     trials_run_here = []
+    starts = TrialStarts(storage, study_name, n_trials)
 
     def objective(trial: optuna.Trial) -> float:
+        starts.give_back()  # the trial has started: the other workers may count it
         if sampler is not None and trial.number != len(trials_run_here):
             # Other workers, or earlier sweeps, drew trials of this study too: with the same seed this
             # worker would draw theirs again. A lone worker keeps its seed, and its sweep repeats.
@@ -165,15 +234,16 @@ def sweep(
             raise RuntimeError(f"{metric} was never computed: the run validated no epoch.")
         return record.best
 
-    counted = len(study.get_trials(deepcopy=False, states=COUNTED))
-    if counted < n_trials:
-        study.optimize(
-            objective,
-            n_trials=n_trials - counted,
-            timeout=timeout,
-            catch=(Exception,),
-            callbacks=[MaxTrialsCallback(n_trials, states=COUNTED), lambda *_: write_results(study, folder)],
-        )
+    with starts:
+        counted = starts.counted(study)
+        if counted < n_trials:
+            study.optimize(
+                objective,
+                n_trials=n_trials - counted,
+                timeout=timeout,
+                catch=(Exception,),
+                callbacks=[lambda *_: write_results(study, folder), starts],
+            )
     write_results(study, folder)
     write_plots(study, folder, metric)
     if len(study.get_trials(deepcopy=False, states=FINISHED)) == len(study.trials) >= n_trials:
