@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .variants import covering_variants, one_variant_per_task, valid_variants, variant_id
+from .variants import covering_variants, slow_suite_variants, valid_variants, variant_id
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -24,7 +24,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
             variants = covering_variants(variants)
         metafunc.parametrize("suite_variant", variants, ids=variant_id)
     if "task_variant" in metafunc.fixturenames:
-        metafunc.parametrize("task_variant", one_variant_per_task(valid_variants()), ids=variant_id)
+        metafunc.parametrize("task_variant", slow_suite_variants(), ids=variant_id)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

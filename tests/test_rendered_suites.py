@@ -8,9 +8,8 @@ With --all-variants, every valid variant runs every quick test.
 
 The slow, multi-process tests (resume after SIGKILL, SLURM requeue, DDP, sweep workers, export, serve
 over HTTP, the README's snippets) and the tests of a checkpoint as a deployed model, which depend on
-the task alone, run for one variant of each task. The slow tests that kill a run and resume it depend
-on the logger too: they run for every logger value, those that the task variants lack with the suite
-of one covering variant each."""
+the task, run for one variant of each task, each with a logger value of its own: the slow tests that
+depend on the logger (a run killed and resumed, a tracking server) run with every logger value."""
 
 from __future__ import annotations
 
@@ -22,15 +21,13 @@ from .rendered import install, run_suite
 from .variants import (
     CRUFT_VARIANT,
     FLOOR_VARIANT,
-    KILL_MARKER,
     OPTION_KEYS,
     TEMPLATE_CONTEXT,
     covering_variants,
     default_answers,
     full_suite_variants,
-    kill_variants,
-    one_variant_per_task,
     own_test_files,
+    slow_suite_variants,
     valid_variants,
 )
 
@@ -40,7 +37,6 @@ SHARED_MACHINERY_TESTS = (
     "test_the_command_runs_from_any_folder_with_its_packaged_configs",
     "test_a_failure_of_one_process_ends_the_whole_job",
     "test_two_nodes_started_by_torchrun_train_as_one_job_and_resume",
-    "test_slurm_requeue_checkpoints_requeues_and_the_requeued_job_goes_on",
     "test_failed_and_pruned_trials_are_recorded_and_the_study_goes_on",
     "test_workers_count_and_start_trials_in_turn",
     "test_two_workers_share_one_study",
@@ -80,8 +76,7 @@ def test_rendered_suite_passes(
     for the other covering variants, the tests of the pairs of values they are there to cover: those
     that read the session's run and those that their split's and logger's folders bring."""
     answers = default_answers(**suite_variant)
-    kill = suite_variant in kill_variants()
-    selection = ["-m", f"(not slow and not gpu and not deploy){f' or {KILL_MARKER}' if kill else ''}"]
+    selection = ["-m", "not slow and not gpu and not deploy"]
     if request.config.getoption("--all-variants") or suite_variant in full_suite_variants(
         covering_variants(valid_variants())
     ):
@@ -91,8 +86,6 @@ def test_rendered_suite_passes(
         selection += [f"--ignore={path}" for path in own_test_files(answers, TASK_OPTIONS)]
         # -k matches the names of markers and of test files: the marked tests and the pair options' files.
         keywords = [SHARED_RUN_MARKER, *(Path(path).name for path in own_test_files(answers, PAIR_OPTIONS))]
-        if kill:
-            keywords.append(KILL_MARKER)
         selection += ["-k", " or ".join(keywords)]
     bake_and_run(cookies, suite_variant, tmp_path, *selection)
 
@@ -105,12 +98,8 @@ def test_rendered_slow_and_deployment_tests_pass(cookies, task_variant: dict[str
     bake_and_run(cookies, task_variant, tmp_path, *selection)
 
 
-def test_every_logger_value_runs_the_kill_tests_in_one_suite() -> None:
-    """Once: with the slow tests of the task variants (which give each task its first logger value),
-    or in the suite of one of kill_variants."""
-    loggers = {variant["logger"] for variant in one_variant_per_task(valid_variants())}
-    loggers = [*loggers, *(variant["logger"] for variant in kill_variants())]
-    assert sorted(loggers) == sorted(TEMPLATE_CONTEXT["logger"])
+def test_every_logger_value_runs_the_slow_tests() -> None:
+    assert sorted(variant["logger"] for variant in slow_suite_variants()) == sorted(TEMPLATE_CONTEXT["logger"])
 
 
 def test_every_value_of_every_option_runs_every_quick_test() -> None:

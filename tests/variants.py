@@ -64,14 +64,6 @@ def value_pairs(variant: dict[str, str]) -> set[tuple[tuple[str, str], tuple[str
     return set(itertools.combinations(((key, variant[key]) for key in OPTION_KEYS), 2))
 
 
-def one_variant_per_task(variants: list[dict[str, str]]) -> list[dict[str, str]]:
-    """The first valid variant of each task type, in the template's order of options."""
-    first: dict[str, dict[str, str]] = {}
-    for variant in variants:
-        first.setdefault(variant["task_type"], variant)
-    return list(first.values())
-
-
 # Variants whose rendered suite another test runs: with the lowest library versions allowed
 # (test_floor_versions.py), and after a `cruft update` (test_cruft.py, the default answers).
 FLOOR_VARIANT = {"task_type": "image_classification", "split_strategy": "stratified", "logger": "csv"}
@@ -129,20 +121,16 @@ def own_test_files(answers: dict, options: tuple[str, ...], root: Path = ROOT) -
     )
 
 
-# The rendered project's marker of its slow tests that kill a run outright and resume it: whether the
-# run goes on is the logger's affair too, so they run with every value of the logger option.
-KILL_MARKER = "kill"
-# The task of the suites that run them for the logger values that the task variants lack: its fits are the quickest.
-KILL_TASK = "tabular_classification"
-
-
-def kill_variants() -> list[dict[str, str]]:
-    """The covering variants (whose suites every run of the template's tests has, with --all-variants
-    too) whose suites also run the KILL_MARKER tests: one for each logger value that the variants of
-    `one_variant_per_task`, whose slow tests run them, do not have; of KILL_TASK where one is."""
-    done = {variant["logger"] for variant in one_variant_per_task(valid_variants())}
-    chosen: dict[str, dict[str, str]] = {}
-    for variant in sorted(covering_variants(valid_variants()), key=lambda variant: variant["task_type"] != KILL_TASK):
-        if variant["logger"] not in done:
-            chosen.setdefault(variant["logger"], variant)
-    return list(chosen.values())
+def slow_suite_variants() -> list[dict[str, str]]:
+    """The variants whose suites run the slow and deploy tests: one of each task type, each with a
+    logger value of its own where there are enough (in the template's order of values), so that the
+    slow tests that depend on the logger (a run killed and resumed, a tracking server) run with each."""
+    chosen = []
+    loggers = list(TEMPLATE_CONTEXT["logger"])
+    for task in TEMPLATE_CONTEXT["task_type"]:
+        of_task = [variant for variant in valid_variants() if variant["task_type"] == task]
+        variant = next((variant for variant in of_task if variant["logger"] in loggers), of_task[0])
+        if variant["logger"] in loggers:
+            loggers.remove(variant["logger"])
+        chosen.append(variant)
+    return chosen

@@ -12,6 +12,8 @@ import signal
 import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,22 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def wait_until_healthy(port: int, server: subprocess.Popen, log: Path, timeout: float) -> None:
+    """Wait until the server on `port` of the loopback answers `/health`; fail with its log, `log`,
+    if it ends first or takes over `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert server.poll() is None, log.read_text()[-5000:]
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    command = " ".join(map(str, server.args))
+    raise AssertionError(f"{command} did not answer /health within {timeout} s:\n{log.read_text()[-5000:]}")
 
 
 def write_record(folder: str, name: str, record: dict[str, Any]) -> None:

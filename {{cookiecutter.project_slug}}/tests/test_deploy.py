@@ -18,7 +18,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -32,7 +31,7 @@ from {{ cookiecutter.package_name }}.commands import main
 from {{ cookiecutter.package_name }}.training.runs import run_dir
 
 from .conftest import TrainedRun, assert_close_predictions, predicted_numbers
-from .processes import free_port
+from .processes import free_port, wait_until_healthy
 from .tiny_data import bad_requests, same_prediction, write_predict_inputs, write_tiny_dataset
 
 pytestmark = pytest.mark.deploy
@@ -116,19 +115,6 @@ def post(port: int, body: bytes, content_type: str | None = "application/json") 
         return response.status, json.loads(response.read() or b"null")
     finally:
         connection.close()
-
-
-def wait_until_healthy(port: int, server: subprocess.Popen, log: Path, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert server.poll() is None, log.read_text()[-5000:]
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise AssertionError(f"serve did not answer /health within {timeout} s")
 
 
 def answered(port: int, request: bytes) -> bool:

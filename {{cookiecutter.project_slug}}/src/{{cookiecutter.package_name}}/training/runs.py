@@ -35,6 +35,8 @@ REPEATS_DIR = "repeats"
 SUMMARY_FILE = "run.yaml"
 # A path option of a logger that starts with the packaged runs folder follows `trainer.default_root_dir`.
 SQLITE_PREFIX = "sqlite:///"
+# A tracking server keeps a run's files where it was started to (`mlflow server --artifacts-destination`).
+SERVER_SCHEMES = ("http://", "https://")
 
 
 def run_dir(trainer: Trainer) -> Path:
@@ -193,15 +195,24 @@ def loggers_of(trainer_config: Namespace) -> list[Namespace]:
 def follow_runs_root(trainer_config: Namespace) -> None:
     """Have the loggers write under `trainer.default_root_dir`: a path option of a logger that the
     packaged config points into `runs` (save_dir, MLflow's store and artifacts) is moved under the
-    root the run was given. A path the user set elsewhere stays; a SQLite store's becomes absolute."""
+    root the run was given. A path the user set elsewhere stays; a SQLite store's becomes absolute.
+    Given a tracking server's URL, the packaged artifact folder goes: the server keeps the artifacts."""
     root = str(trainer_config.default_root_dir)
+
+    def in_runs(path: object) -> bool:
+        return isinstance(path, str) and (path == RUNS_DIR or path.startswith(f"{RUNS_DIR}/"))
+
     for logger in loggers_of(trainer_config):
+        server = str(logger.init_args.get("tracking_uri")).startswith(SERVER_SCHEMES)
+        if server and in_runs(logger.init_args.get("artifact_location")):
+            # The packaged folder of a local store's artifacts: a server's client sends them to it instead.
+            logger.init_args.artifact_location = None
         for option, value in logger.init_args.items():
             if not isinstance(value, str):
                 continue
             scheme = SQLITE_PREFIX if value.startswith(SQLITE_PREFIX) else ""
             path = value.removeprefix(scheme)
-            if path == RUNS_DIR or path.startswith(f"{RUNS_DIR}/"):
+            if in_runs(path):
                 path = root + path.removeprefix(RUNS_DIR)
             if scheme:
                 # MLflow keeps one store per URI in a process: a relative one would stay in the first folder.
