@@ -107,6 +107,12 @@ def print_sweeping(sweeping: dict) -> None:
     print(f"| {study}, 2 workers sharing the study on {sweeping['cpus']} cores (s) | {two:.1f} |")
     print(f"| same, each worker `OMP_NUM_THREADS={max(1, sweeping['cpus'] // 2)}` (s) | {shared:.1f} |")
     print(f"| 1 worker / 2 workers (threads shared) | {one / two:.2f}x ({one / shared:.2f}x) |")
+    if "two_workers_postgresql_s" in sweeping:
+        on_server = sweeping["two_workers_postgresql_s"]
+        print(f"| same, the study on a PostgreSQL server (s) | {on_server:.1f} |")
+        per_minute = 60 * sweeping["trials"]
+        rates = f"{per_minute / shared:.1f} / {per_minute / on_server:.1f}"
+        print(f"| trials per minute, 2 workers: SQLite / PostgreSQL | {rates} |")
 
 
 def print_plotting(plotting: dict) -> None:
@@ -137,6 +143,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="alternating measurements per side")
     parser.add_argument("--requests", type=int, default=400, help="requests per concurrency level of serve")
     parser.add_argument("--tasks", nargs="*", default=TEMPLATE_CONTEXT["task_type"])
+    parser.add_argument(
+        "--postgresql", help="a PostgreSQL URL (postgresql+psycopg://...) to time a sweep's study on too"
+    )
     args = parser.parse_args()
     if args.epochs < 2:
         parser.error(f"--epochs {args.epochs}: the first epoch is a warm-up, so at least 2 are needed")
@@ -186,7 +195,16 @@ def main() -> None:
         timed([python, "-m", PACKAGE, "fit", *larger, *short], image_project, image_env)
         larger_serving = measure([script, PACKAGE, "best", str(args.requests // 3), "serve"], image_project, image_env)
         sweeping = measure(
-            [str(ROOT / "benchmarks" / "sweeping.py"), PACKAGE, str(args.repeats), "8", "3"], image_project, image_env
+            [
+                str(ROOT / "benchmarks" / "sweeping.py"),
+                PACKAGE,
+                str(args.repeats),
+                "8",
+                "3",
+                *([args.postgresql] if args.postgresql else []),
+            ],
+            image_project,
+            image_env,
         )
         finetuning = measure(
             [str(ROOT / "benchmarks" / "finetuning.py"), PACKAGE, "64", "10", str(args.repeats)],
