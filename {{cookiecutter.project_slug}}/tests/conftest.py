@@ -48,8 +48,8 @@ def pytest_configure(config: pytest.Config) -> None:
         torch.set_num_threads(max(1, available_cores() // int(workers)))
 
 
-# The tests that read the session's run (`trained_run`) carry this marker: `pytest -m shared_run`
-# checks a change on one real run.
+# The tests that read the session's run (`trained_run`) carry this marker: `pytest -n 0 -m "shared_run
+# and not slow"` checks a change on one real run.
 SHARED_RUN_MARKER = "shared_run"
 
 
