@@ -6,8 +6,6 @@ import csv
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -27,7 +25,7 @@ from {{ cookiecutter.package_name }}.training.runs import find_checkpoint, run_d
 from {{ cookiecutter.package_name }}.training.sweep import TrialStarts
 
 from .postgres import throwaway_server
-from .processes import PROJECT_ROOT
+from .processes import start_cli
 
 SHORT_TRIALS = ["--trainer.max_epochs", "2", "--trainer.enable_progress_bar", "false"]
 LR = "model.init_args.optimizer.init_args.lr"
@@ -127,14 +125,6 @@ def test_failed_and_pruned_trials_are_recorded_and_the_study_goes_on(data_args: 
     assert list(pruned.intermediate_values) == [0], "the pruned trial went on after its first validation"
 
 
-def start_worker(args: list[str], cwd: Path) -> subprocess.Popen[str]:
-    env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(PROJECT_ROOT), os.environ.get("PYTHONPATH")]))}
-    command = [sys.executable, "-m", "{{ cookiecutter.package_name }}", "sweep", *args]
-    return subprocess.Popen(
-        command, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
-    )
-
-
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[str]:
     with throwaway_server() as url:
@@ -169,7 +159,7 @@ def test_workers_count_and_start_trials_in_turn(storage: str) -> None:
 def test_two_workers_share_one_study(data_args: list[str], storage: str, tmp_path: Path) -> None:
     study_name = f"shared-{uuid.uuid4().hex}"
     args = ["--n_trials", "4", "--study_name", study_name, "--storage", storage, *data_args, *SHORT_TRIALS]
-    workers = [start_worker(args, tmp_path) for _ in range(2)]
+    workers = [start_cli(["sweep", *args], tmp_path) for _ in range(2)]
     outputs = [worker.communicate(timeout=600)[0] for worker in workers]
     for worker, output in zip(workers, outputs, strict=True):
         assert worker.returncode == 0, output[-5000:]
@@ -186,7 +176,7 @@ def test_two_workers_share_one_study(data_args: list[str], storage: str, tmp_pat
 @pytest.mark.slow
 def test_a_sweep_killed_mid_trial_goes_on_when_started_again(data_args: list[str], tmp_path: Path) -> None:
     args = ["--n_trials", "3", *data_args, "--trainer.max_epochs", "20", "--trainer.enable_progress_bar", "false"]
-    worker = start_worker(args, tmp_path)
+    worker = start_cli(["sweep", *args], tmp_path)
     study = tmp_path / "runs/sweeps/default/study.db"
     deadline = time.monotonic() + 300
     # Killed while its second trial trains, its first one finished.
@@ -197,7 +187,7 @@ def test_a_sweep_killed_mid_trial_goes_on_when_started_again(data_args: list[str
     worker.communicate()
     first = stored_study().trials[0]
     assert first.state == TrialState.COMPLETE
-    restarted = start_worker(["--n_trials", "3", *data_args, *SHORT_TRIALS], tmp_path)
+    restarted = start_cli(["sweep", "--n_trials", "3", *data_args, *SHORT_TRIALS], tmp_path)
     output = restarted.communicate(timeout=600)[0]
     assert restarted.returncode == 0, output[-5000:]
     trials = stored_study().trials

@@ -63,10 +63,11 @@ def test_a_run_logs_to_a_tracking_server_that_keeps_it_in_postgresql(data_args: 
             short = ["--trainer.max_epochs", "1", "--trainer.log_every_n_steps", "1"]
             cli = main(["fit", *data_args, *short, "--trainer.logger.init_args.tracking_uri", url])
             run_id = cli.trainer.logger.run_id
-            run = MlflowClient(url).get_run(run_id)
+            client = MlflowClient(url)
+            run = client.get_run(run_id)
             assert {"train/loss", "val/loss"} <= set(run.data.metrics)
             assert run.data.params["trainer/max_epochs"] == "1"  # the run's config, as its parameters
-            plots = {artifact.path for artifact in MlflowClient(url).list_artifacts(run_id, "plots")}
+            plots = {artifact.path for artifact in client.list_artifacts(run_id, "plots")}
             assert plots == {f"plots/{name}.png" for name in PLOTS}
         finally:
             os.killpg(server.pid, signal.SIGTERM)
